@@ -1,0 +1,144 @@
+/** The reservation engine of ovation: one actor per schedule decides every seat. */
+import type { Pool } from 'pg';
+import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
+import type { ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-actor';
+import type {
+  ActorInfo,
+  HoldRequest,
+  HoldResult,
+  PayRequest,
+  PayResult,
+  ReleaseRequest,
+  ReleaseResult,
+  ReservationEngine,
+} from '../engine/reservation-engine';
+import type { SeatCatalogue } from '../domain/schedule-state';
+
+export interface ActorEngineOptions {
+  db: Pool;
+  loadCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined>;
+  settings: ScheduleActorSettings;
+  mailboxCapacity: number;
+  requestTimeoutMs: number;
+  idleMs: number;
+  observer?: ScheduleActorObserver;
+}
+
+export class ActorEngine implements ReservationEngine {
+  readonly name = 'actor' as const;
+  private readonly registry: ScheduleRegistry;
+  private started = false;
+
+  constructor(private readonly options: ActorEngineOptions) {
+    this.registry = new ScheduleRegistry(
+      { db: options.db, loadCatalogue: options.loadCatalogue, settings: options.settings, observer: options.observer },
+      { mailboxCapacity: options.mailboxCapacity, idleMs: options.idleMs },
+    );
+  }
+
+  async start(): Promise<void> {
+    this.registry.start();
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await this.registry.stop();
+  }
+
+  isReady(): boolean {
+    return this.started;
+  }
+
+  async hold(request: HoldRequest): Promise<HoldResult> {
+    const { reservationId, userId, scheduleId, seatNos } = request;
+    const reply = await this.ask(scheduleId, { type: 'Hold', command: { reservationId, userId, seatNos } });
+    if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
+    if (reply.kind !== 'held') throw unexpected(reply);
+    const { hold } = reply;
+    return {
+      ok: true,
+      reservation: {
+        reservationId,
+        userId,
+        scheduleId,
+        seatNos: hold.seatNos,
+        status: 'HELD',
+        amount: hold.amount,
+        expiresAt: new Date(hold.expiresAt).toISOString(),
+      },
+    };
+  }
+
+  async release(request: ReleaseRequest): Promise<ReleaseResult> {
+    const { reservation, userId } = request;
+    const reply = await this.ask(reservation.scheduleId, {
+      type: 'Release',
+      command: { reservationId: reservation.reservationId, userId },
+    });
+    if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
+    if (reply.kind !== 'released') throw unexpected(reply);
+    return { ok: true, reservation: { ...reservation, status: 'CANCELLED' } };
+  }
+
+  async pay(request: PayRequest): Promise<PayResult> {
+    const { reservation, userId, paymentId, idempotency } = request;
+    const reply = await this.ask(reservation.scheduleId, {
+      type: 'Pay',
+      command: { reservationId: reservation.reservationId, userId, paymentId },
+      payment: {
+        paymentId,
+        reservationId: reservation.reservationId,
+        userId,
+        outboxTopic: this.options.settings.outboxTopic,
+        idempotency,
+      },
+    });
+    if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
+    if (reply.kind !== 'paid') throw unexpected(reply);
+    const { outcome } = reply;
+    return outcome.ok ? { ok: true, receipt: outcome.receipt } : { ok: false, rejection: { code: outcome.code } };
+  }
+
+  async seatMapJson(scheduleId: string): Promise<string> {
+    return (await this.loadedView(scheduleId)).json();
+  }
+
+  async availableSeats(scheduleId: string): Promise<number> {
+    return (await this.loadedView(scheduleId)).availableSeats;
+  }
+
+  actors(): ActorInfo[] {
+    return this.registry.all().map(({ actor, mailbox }: ScheduleEntry) => {
+      const snapshot = actor.snapshotInfo;
+      return {
+        scheduleId: actor.scheduleId,
+        mailboxDepth: mailbox.depth,
+        heldSeats: actor.view?.heldSeats ?? 0,
+        soldSeats: actor.view?.soldSeats ?? 0,
+        journalSeq: actor.seq,
+        snapshotSeq: snapshot.seq,
+        lastSnapshotAt: snapshot.at?.toISOString() ?? null,
+      };
+    });
+  }
+
+  /** Reads go straight to the committed view; only a schedule not yet in memory costs a message. */
+  private async loadedView(scheduleId: string) {
+    const { actor } = this.registry.get(scheduleId);
+    if (!actor.view) await this.ask(scheduleId, { type: 'Load' });
+    const view = actor.view;
+    if (!view) throw new Error(`schedule ${scheduleId} did not load`);
+    return view;
+  }
+
+  private ask(scheduleId: string, message: ScheduleMessage): Promise<ScheduleReply> {
+    return this.registry.get(scheduleId).mailbox.ask(message, this.options.requestTimeoutMs);
+  }
+}
+
+function unexpected(reply: ScheduleReply): Error {
+  return new Error(`unexpected actor reply ${reply.kind}`);
+}
+
+

@@ -1,0 +1,159 @@
+/**
+ * A small typed wrapper over nact. nact is kept for what it does well (one message at a time per
+ * actor, ordered per sender) and fenced off where we measured it fail (design.md):
+ * - replies never go through nact's `query` (its 31-bit random reply ids collide): every ask
+ *   carries a monotonic correlation id resolved through our own pending map, with our own timer;
+ * - mailboxes are bounded here (nact's grow without limit);
+ * - onCrash is tiny and total: it fails the actor's pending asks and resets the actor, whose
+ *   behaviour then recovers from the database on the next message.
+ */
+import { dispatch, spawn, start, stop, type Ref } from 'nact';
+import { MailboxFullError, ActorCrashedError, RequestTimeoutError, ActorStoppedError } from './actor-errors';
+
+export interface Reply<R> {
+  /** Resolves the asker. May be called after the handler returned (e.g. after a commit). */
+  ok(result: R): void;
+  fail(error: Error): void;
+}
+
+/** The behaviour of one actor. `handle` must not throw; a throw is treated as a crash. */
+export interface ActorBehavior<S, M, R> {
+  initialState(): S;
+  handle(state: S, message: M, reply: Reply<R>): S | Promise<S>;
+  /** Called (synchronously, must not throw) when nact reports a crash of this actor. */
+  onCrash?(error: unknown): void;
+}
+
+interface Envelope<M> {
+  corrId: number;
+  message: M;
+}
+
+interface Pending<R> {
+  resolve(result: R): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const NO_REPLY = 0;
+
+/** A running actor as its callers see it: ask with a reply, tell without one. */
+export class ActorMailbox<M, R> {
+  private readonly pending = new Map<number, Pending<R>>();
+  private queued = 0;
+  private stopped = false;
+
+  constructor(
+    readonly name: string,
+    private readonly ref: Ref<Envelope<M>>,
+    private readonly capacity: number,
+    private readonly nextCorrId: () => number,
+  ) {}
+
+  /** Messages waiting to be handled (not counting the one being handled). */
+  get depth(): number {
+    return this.queued;
+  }
+
+  /** Asks still waiting for a reply, including those whose commit is in flight. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  ask(message: M, timeoutMs: number): Promise<R> {
+    if (this.stopped) return Promise.reject(new ActorStoppedError(this.name));
+    if (this.queued >= this.capacity) return Promise.reject(new MailboxFullError(this.name));
+    const corrId = this.nextCorrId();
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // A timeout cancels nothing: the message may still be handled and even commit.
+        this.pending.delete(corrId);
+        reject(new RequestTimeoutError(this.name));
+      }, timeoutMs);
+      this.pending.set(corrId, { resolve, reject, timer });
+      this.queued++;
+      dispatch(this.ref, { corrId, message });
+    });
+  }
+
+  /** Fire-and-forget (timers, self-messages). Bypasses the capacity bound: it must not be lost. */
+  tell(message: M): void {
+    if (this.stopped) return;
+    this.queued++;
+    dispatch(this.ref, { corrId: NO_REPLY, message });
+  }
+
+  /** Fails every ask still waiting (crash, failed commit, shutdown). */
+  failAll(error: Error): void {
+    for (const [corrId, entry] of this.pending) {
+      clearTimeout(entry.timer);
+      this.pending.delete(corrId);
+      entry.reject(error);
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.failAll(new ActorStoppedError(this.name));
+    stop(this.ref);
+  }
+
+  /** Internal: the actor took a message off its mailbox. */
+  taken(): void {
+    this.queued--;
+  }
+
+  /** Internal: the reply handle for one message. */
+  replyFor(corrId: number): Reply<R> {
+    if (corrId === NO_REPLY) return { ok: () => undefined, fail: () => undefined };
+    return {
+      ok: (result) => this.settle(corrId, (p) => p.resolve(result)),
+      fail: (error) => this.settle(corrId, (p) => p.reject(error)),
+    };
+  }
+
+  private settle(corrId: number, action: (p: Pending<R>) => void): void {
+    const entry = this.pending.get(corrId);
+    if (!entry) return; // timed out or already failed
+    this.pending.delete(corrId);
+    clearTimeout(entry.timer);
+    action(entry);
+  }
+}
+
+export class ActorRuntime {
+  private readonly system = start();
+  private corrSeq = 0;
+
+  spawn<S, M, R>(name: string, behavior: ActorBehavior<S, M, R>, capacity: number): ActorMailbox<M, R> {
+    let mailbox: ActorMailbox<M, R> | undefined;
+    const ref = spawn(
+      this.system,
+      async (state: S, envelope: Envelope<M>) => {
+        const box = mailbox!;
+        box.taken();
+        return behavior.handle(state, envelope.message, box.replyFor(envelope.corrId));
+      },
+      name,
+      {
+        initialStateFunc: () => behavior.initialState(),
+        onCrash: (_msg: unknown, error: unknown, ctx: { reset: symbol }) => {
+          try {
+            mailbox?.failAll(new ActorCrashedError(name));
+            behavior.onCrash?.(error);
+          } catch {
+            // onCrash must be total: a throw here would exit the process (design.md).
+          }
+          return ctx.reset;
+        },
+      } as never,
+    ) as Ref<Envelope<M>>;
+    mailbox = new ActorMailbox<M, R>(name, ref, capacity, () => ++this.corrSeq);
+    return mailbox;
+  }
+
+  stop(): void {
+    stop(this.system);
+  }
+}

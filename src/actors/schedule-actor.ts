@@ -1,0 +1,298 @@
+/**
+ * The actor that owns one schedule's seats. It decides every command against memory with the
+ * pure rules of src/domain, applies the events at once (so the next command sees them:
+ * pipelining) and hands them to its journal writer; the caller hears "yes" only when the
+ * writer has committed them. If a commit fails, the writer rejects everything in flight and the
+ * actor rebuilds its state from the database before it decides anything else.
+ */
+import type { Pool } from 'pg';
+import type { ActorBehavior, ActorMailbox, Reply } from './actor-runtime';
+import { ActorUnavailableError } from './actor-errors';
+import { JournalWriter, type JournalWriterObserver, type JournalWriterOptions } from './journal-writer';
+import { SeatMapView } from './seat-map-view';
+import { recoverSchedule } from './schedule-recovery';
+import { decide } from '../domain/decide';
+import type { Rejection, ScheduleCommand } from '../domain/schedule-commands';
+import type { ScheduleEvent } from '../domain/schedule-events';
+import { applyEvent, type Hold, type ScheduleState, type SeatCatalogue } from '../domain/schedule-state';
+import { toSnapshot } from '../domain/schedule-snapshot';
+import { appendEventInTx, saveSnapshot, type JournalEntry } from '../persistence/journal-store';
+import { recordPayment, type PaymentCommand, type PaymentOutcome } from '../persistence/payment-transaction';
+
+type Command<T extends ScheduleCommand['type']> = Omit<Extract<ScheduleCommand, { type: T }>, 'now' | 'type'>;
+
+export type PaymentDetails = Omit<PaymentCommand, 'confirmedAt' | 'seatNos' | 'amount' | 'scheduleId'>;
+
+export type ScheduleMessage =
+  | { type: 'Hold'; command: Omit<Command<'Hold'>, 'holdTtlMs' | 'maxSeatsPerUser'> }
+  | { type: 'Release'; command: Command<'Release'> }
+  | { type: 'Pay'; command: Command<'Confirm'>; payment: PaymentDetails }
+  | { type: 'Expire'; reservationId: string }
+  | { type: 'Load' };
+
+export type ScheduleReply =
+  | { kind: 'held'; hold: Hold }
+  | { kind: 'released'; hold: Hold }
+  | { kind: 'paid'; outcome: PaymentOutcome }
+  | { kind: 'rejected'; rejection: Rejection }
+  | { kind: 'loaded' };
+
+export interface ScheduleActorSettings {
+  holdTtlMs: number;
+  maxSeatsPerUser: number;
+  outboxTopic: string;
+  snapshotEveryEvents: number;
+  writer: JournalWriterOptions;
+}
+
+export interface ScheduleActorObserver extends JournalWriterObserver {
+  recovered?(scheduleId: string, seconds: number, events: number): void;
+}
+
+export interface ScheduleActorDeps {
+  db: Pool;
+  loadCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined>;
+  settings: ScheduleActorSettings;
+  observer?: ScheduleActorObserver;
+  now?: () => number;
+}
+
+/** One generation of in-memory state: dropped whole when a commit fails. */
+interface Live {
+  state: ScheduleState;
+  view: SeatMapView;
+  expiryTimers: Map<string, NodeJS.Timeout>;
+  snapshotSeq: number;
+  snapshotAt: Date | undefined;
+}
+
+export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage, ScheduleReply> {
+  private mailbox: ActorMailbox<ScheduleMessage, ScheduleReply> | undefined;
+  private readonly writer: JournalWriter;
+  private readonly now: () => number;
+  /** The live generation, readable by the engine for the seat map and metrics. */
+  private live: Live | null = null;
+
+  constructor(
+    readonly scheduleId: string,
+    private readonly deps: ScheduleActorDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.writer = new JournalWriter(deps.db, scheduleId, deps.settings.writer, {
+      batchCommitted: deps.observer?.batchCommitted,
+      failed: (error) => {
+        deps.observer?.failed?.(error);
+        // Recover now rather than at the next request, so expiries keep running.
+        this.mailbox?.tell({ type: 'Load' });
+      },
+    });
+  }
+
+  attach(mailbox: ActorMailbox<ScheduleMessage, ScheduleReply>): void {
+    this.mailbox = mailbox;
+  }
+
+  get view(): SeatMapView | undefined {
+    return this.live?.view;
+  }
+
+  get seq(): number {
+    return this.live?.state.seq ?? 0;
+  }
+
+  get snapshotInfo(): { seq: number; at: Date | undefined } {
+    return { seq: this.live?.snapshotSeq ?? 0, at: this.live?.snapshotAt };
+  }
+
+  get liveHolds(): number {
+    return this.live?.state.holds.size ?? 0;
+  }
+
+  initialState(): Live | null {
+    return null;
+  }
+
+  onCrash(): void {
+    this.dispose();
+  }
+
+  /** Waits for every commit in flight (graceful shutdown, passivation). */
+  drain(): Promise<void> {
+    return this.writer.whenIdle();
+  }
+
+  dispose(): void {
+    if (!this.live) return;
+    for (const timer of this.live.expiryTimers.values()) clearTimeout(timer);
+    this.live = null;
+  }
+
+  async handle(current: Live | null, message: ScheduleMessage, reply: Reply<ScheduleReply>): Promise<Live | null> {
+    try {
+      const live = await this.ensureLive(current);
+      if (message.type === 'Pay') await this.pay(live, message, reply);
+      else this.dispatch(live, message, reply);
+      return live;
+    } catch (error) {
+      this.dispose();
+      reply.fail(error instanceof ActorUnavailableError ? error : new ActorUnavailableError(String(error), 1));
+      return null;
+    }
+  }
+
+  private async ensureLive(current: Live | null): Promise<Live> {
+    if (current && !this.writer.failed && current === this.live) return current;
+    this.dispose();
+    // Whatever the failed generation still had in flight must settle before we read the journal.
+    await this.writer.whenIdle();
+    const started = process.hrtime.bigint();
+    const recovered = await recoverSchedule(this.deps.db, this.scheduleId, this.deps.loadCatalogue);
+    const live: Live = {
+      state: recovered.state,
+      view: new SeatMapView(this.scheduleId, recovered.state.catalogue, recovered.state),
+      expiryTimers: new Map(),
+      snapshotSeq: recovered.snapshotSeq,
+      snapshotAt: recovered.snapshotAt,
+    };
+    this.writer.reset();
+    this.live = live;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.deps.observer?.recovered?.(this.scheduleId, seconds, recovered.replayed);
+    // Holds that ran out while nobody owned the schedule expire now; the rest get their timers.
+    const now = this.now();
+    for (const hold of live.state.holds.values()) {
+      if (hold.expiresAt <= now) this.expire(live, hold.reservationId);
+      else this.armExpiry(live, hold);
+    }
+    return live;
+  }
+
+  private dispatch(live: Live, message: Exclude<ScheduleMessage, { type: 'Pay' }>, reply: Reply<ScheduleReply>): void {
+    const now = this.now();
+    const { settings } = this.deps;
+    switch (message.type) {
+      case 'Load':
+        reply.ok({ kind: 'loaded' });
+        return;
+      case 'Expire':
+        this.expire(live, message.reservationId);
+        return;
+      case 'Hold': {
+        const command = { ...message.command, type: 'Hold' as const, now, holdTtlMs: settings.holdTtlMs };
+        const decision = decide(live.state, { ...command, maxSeatsPerUser: settings.maxSeatsPerUser });
+        if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
+        const hold = holdOf(decision.events[0] as Extract<ScheduleEvent, { type: 'SeatsHeld' }>);
+        this.commit(live, decision.events).then(
+          () => reply.ok({ kind: 'held', hold }),
+          (error: Error) => reply.fail(error),
+        );
+        return;
+      }
+      case 'Release': {
+        const hold = live.state.holds.get(message.command.reservationId);
+        const decision = decide(live.state, { ...message.command, type: 'Release', now });
+        if (!decision.ok || !hold) {
+          return reply.ok({ kind: 'rejected', rejection: decision.ok ? { code: 'RESERVATION_NOT_HELD' } : decision.rejection });
+        }
+        this.commit(live, decision.events).then(
+          () => reply.ok({ kind: 'released', hold }),
+          (error: Error) => reply.fail(error),
+        );
+        return;
+      }
+      default: {
+        const unknown: never = message;
+        throw new Error(`unknown message ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /**
+   * A payment touches balances and the outbox, so it is one transaction of its own, queued behind
+   * the events already in flight. The actor waits for it: while it runs, no later command can
+   * release or expire the hold being paid for.
+   */
+  private async pay(live: Live, message: Extract<ScheduleMessage, { type: 'Pay' }>, reply: Reply<ScheduleReply>) {
+    const now = this.now();
+    const decision = decide(live.state, { ...message.command, type: 'Confirm', now });
+    if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
+    const sold = decision.events[0]!;
+    const hold = live.state.holds.get(message.command.reservationId)!;
+    const entry: JournalEntry = { seq: live.state.seq + 1, event: sold };
+    const outcome = await this.writer.transaction(async (tx) => {
+      await appendEventInTx(tx, this.scheduleId, entry);
+      const result = await recordPayment(tx, {
+        ...message.payment,
+        scheduleId: this.scheduleId,
+        seatNos: hold.seatNos,
+        amount: hold.amount,
+        confirmedAt: new Date(now),
+      });
+      return { commit: result.ok, value: result };
+    });
+    if (outcome.ok) {
+      this.applyLocally(live, sold);
+      live.view.applyCommitted(sold);
+    }
+    reply.ok({ kind: 'paid', outcome });
+  }
+
+  private expire(live: Live, reservationId: string): void {
+    const decision = decide(live.state, { type: 'Expire', reservationId, now: this.now() });
+    // Nobody waits for an expiry; a failed commit is handled by the writer's failure path.
+    if (decision.ok) this.commit(live, decision.events).catch(() => undefined);
+  }
+
+  /** Applies the events now, journals them, and moves the committed view when they commit. */
+  private async commit(live: Live, events: ScheduleEvent[]): Promise<void> {
+    const entries: JournalEntry[] = [];
+    for (const event of events) {
+      this.applyLocally(live, event);
+      entries.push({ seq: live.state.seq, event });
+    }
+    await this.writer.append(entries);
+    for (const event of events) live.view.applyCommitted(event);
+    this.maybeSnapshot(live);
+  }
+
+  private applyLocally(live: Live, event: ScheduleEvent): void {
+    applyEvent(live.state, event);
+    if (event.type === 'SeatsHeld') {
+      this.armExpiry(live, holdOf(event));
+    } else {
+      clearTimeout(live.expiryTimers.get(event.reservationId));
+      live.expiryTimers.delete(event.reservationId);
+    }
+  }
+
+  private armExpiry(live: Live, hold: Hold): void {
+    const delay = Math.max(0, hold.expiresAt - this.now());
+    const timer = setTimeout(() => this.mailbox?.tell({ type: 'Expire', reservationId: hold.reservationId }), delay);
+    timer.unref();
+    live.expiryTimers.set(hold.reservationId, timer);
+  }
+
+  /**
+   * Snapshots go through the writer's queue behind the events they cover, so a snapshot never
+   * includes an event that failed to commit. The JSON is taken now, the write happens later.
+   */
+  private maybeSnapshot(live: Live): void {
+    if (live.state.seq - live.snapshotSeq < this.deps.settings.snapshotEveryEvents) return;
+    const snapshot = toSnapshot(live.state);
+    live.snapshotSeq = snapshot.seq;
+    this.writer
+      .transaction(async (tx) => {
+        await saveSnapshot(tx, this.scheduleId, snapshot);
+        return { commit: true, value: undefined };
+      })
+      .then(
+        () => (live.snapshotAt = new Date()),
+        () => undefined, // the writer failed: the actor reloads, a later snapshot will follow
+      );
+  }
+}
+
+function holdOf(event: Extract<ScheduleEvent, { type: 'SeatsHeld' }>): Hold {
+  const { reservationId, userId, seatNos, amount, expiresAt } = event;
+  return { reservationId, userId, seatNos, amount, expiresAt };
+}

@@ -1,0 +1,83 @@
+/**
+ * The committed seat map of one schedule, served to readers without a database query and
+ * without a trip through the mailbox. It moves only when a commit succeeds, so a reader never
+ * sees a seat that a failed commit would have held. The JSON is built once per version.
+ */
+import { seatStatus, type ScheduleState, type SeatCatalogue } from '../domain/schedule-state';
+import type { ScheduleEvent } from '../domain/schedule-events';
+
+const AVAILABLE = 0;
+const HELD = 1;
+const SOLD = 2;
+const STATUS_NAMES = ['AVAILABLE', 'HELD', 'SOLD'] as const;
+
+export class SeatMapView {
+  private readonly status: Uint8Array;
+  private readonly seatsOf = new Map<string, number[]>();
+  private held = 0;
+  private sold = 0;
+  private version = 0;
+  private cached: { version: number; json: string } | undefined;
+
+  constructor(
+    private readonly scheduleId: string,
+    private readonly catalogue: SeatCatalogue,
+    state: ScheduleState,
+  ) {
+    this.status = new Uint8Array(catalogue.seatCount);
+    for (let seatNo = 1; seatNo <= catalogue.seatCount; seatNo++) {
+      const status = seatStatus(state, seatNo);
+      this.status[seatNo - 1] = status === 'SOLD' ? SOLD : status === 'HELD' ? HELD : AVAILABLE;
+    }
+    for (const hold of state.holds.values()) this.seatsOf.set(hold.reservationId, hold.seatNos);
+    this.held = state.heldCount;
+    this.sold = state.soldCount;
+  }
+
+  get heldSeats(): number {
+    return this.held;
+  }
+
+  get soldSeats(): number {
+    return this.sold;
+  }
+
+  get availableSeats(): number {
+    return this.catalogue.seatCount - this.held - this.sold;
+  }
+
+  applyCommitted(event: ScheduleEvent): void {
+    if (event.type === 'SeatsHeld') {
+      this.seatsOf.set(event.reservationId, event.seatNos);
+      this.mark(event.seatNos, HELD);
+      this.held += event.seatNos.length;
+    } else {
+      const seatNos = this.seatsOf.get(event.reservationId) ?? [];
+      this.seatsOf.delete(event.reservationId);
+      this.mark(seatNos, event.type === 'SeatsSold' ? SOLD : AVAILABLE);
+      this.held -= seatNos.length;
+      if (event.type === 'SeatsSold') this.sold += seatNos.length;
+    }
+    this.version++;
+  }
+
+  json(): string {
+    if (this.cached?.version === this.version) return this.cached.json;
+    const seats = new Array<string>(this.catalogue.seatCount);
+    for (let index = 0; index < this.catalogue.seatCount; index++) {
+      seats[index] = JSON.stringify({
+        seatNo: index + 1,
+        grade: this.catalogue.grades[index],
+        price: this.catalogue.prices[index],
+        status: STATUS_NAMES[this.status[index]!],
+      });
+    }
+    const json = `{"scheduleId":${JSON.stringify(this.scheduleId)},"seats":[${seats.join(',')}]}`;
+    this.cached = { version: this.version, json };
+    return json;
+  }
+
+  private mark(seatNos: number[], status: number): void {
+    for (const seatNo of seatNos) this.status[seatNo - 1] = status;
+  }
+}

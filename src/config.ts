@@ -1,0 +1,123 @@
+/**
+ * Configuration from the environment, validated once at start-up. A wrong value stops start-up
+ * with a message that names the variable (api.md, "Configuration").
+ */
+export type EngineName = 'actor' | 'lock' | 'sql';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string[];
+  kafkaTopicConfirmed: string;
+  adminApiKey: string;
+  engine: EngineName;
+  holdTtlSeconds: number;
+  maxSeatsPerHold: number;
+  queueMaxActive: number;
+  queueActiveTtlSeconds: number;
+  paymentGatewayUrl: string | undefined;
+  logLevel: string;
+  /** Prefix of every Redis key this instance writes; lets tests and benchmarks share one Redis. */
+  redisKeyPrefix: string;
+  /** Tuning of the actor engine (documented in the README). */
+  actor: ActorTuning;
+}
+
+export interface ActorTuning {
+  mailboxCapacity: number;
+  requestTimeoutMs: number;
+  idleMs: number;
+  journalMaxBatch: number;
+  journalFlushMs: number;
+  snapshotEveryEvents: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, expected: string, got: string) {
+    super(`Invalid configuration: ${variable} must be ${expected} (got ${JSON.stringify(got)})`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const ENGINES: readonly EngineName[] = ['actor', 'lock', 'sql'];
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = text(env, name, fallback);
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `one of ${allowed.join(', ')}`, raw);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, raw);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, raw);
+  return raw;
+}
+
+function brokers(env: Env): string[] {
+  const raw = text(env, 'KAFKA_BROKERS', 'localhost:9092');
+  const list = raw.split(',').map((b) => b.trim());
+  for (const broker of list) {
+    if (!/^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$/.test(broker)) {
+      throw new ConfigError('KAFKA_BROKERS', 'a comma-separated list of host:port', raw);
+    }
+  }
+  return list;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const adminApiKey = text(env, 'ADMIN_API_KEY', 'dev-admin-key');
+  if (adminApiKey.length < 8) throw new ConfigError('ADMIN_API_KEY', 'at least 8 characters', adminApiKey);
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: text(env, 'HOST', '127.0.0.1'),
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/ovation', ['postgres:', 'postgresql:'])!,
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    kafkaBrokers: brokers(env),
+    kafkaTopicConfirmed: text(env, 'KAFKA_TOPIC_CONFIRMED', 'reservations.confirmed'),
+    adminApiKey,
+    engine: oneOf(env, 'RESERVATION_ENGINE', 'actor', ENGINES),
+    holdTtlSeconds: integer(env, 'HOLD_TTL_SECONDS', 300, 1, 86400),
+    maxSeatsPerHold: integer(env, 'MAX_SEATS_PER_HOLD', 4, 1, 100),
+    queueMaxActive: integer(env, 'QUEUE_MAX_ACTIVE', 1000, 1, 10_000_000),
+    queueActiveTtlSeconds: integer(env, 'QUEUE_ACTIVE_TTL_SECONDS', 600, 1, 86400),
+    paymentGatewayUrl: url(env, 'PAYMENT_GATEWAY_URL', undefined, ['http:', 'https:']),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'ovation:'),
+    actor: {
+      mailboxCapacity: integer(env, 'ACTOR_MAILBOX_CAPACITY', 10_000, 1, 10_000_000),
+      requestTimeoutMs: integer(env, 'ACTOR_REQUEST_TIMEOUT_MS', 5_000, 10, 600_000),
+      idleMs: integer(env, 'ACTOR_IDLE_MS', 300_000, 100, 86_400_000),
+      journalMaxBatch: integer(env, 'JOURNAL_MAX_BATCH', 512, 1, 100_000),
+      journalFlushMs: integer(env, 'JOURNAL_FLUSH_MS', 2, 0, 1_000),
+      snapshotEveryEvents: integer(env, 'SNAPSHOT_EVERY_EVENTS', 1_000, 1, 10_000_000),
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/** Concerts, schedules and the seat catalogue (grade and price per seat). */
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { inTransaction } from './database';
+import type { SeatCatalogue } from '../domain/schedule-state';
+
+export interface SectionInput {
+  grade: string;
+  fromSeat: number;
+  toSeat: number;
+  price: number;
+}
+
+export interface ScheduleInput {
+  startsAt: string;
+  seatCount: number;
+  price: number;
+  sections?: SectionInput[];
+}
+
+export interface ConcertInput {
+  title: string;
+  venue?: string;
+  schedules: ScheduleInput[];
+}
+
+export interface CreatedConcert {
+  concertId: string;
+  title: string;
+  schedules: { scheduleId: string; startsAt: string; seatCount: number }[];
+}
+
+export interface ScheduleRow {
+  scheduleId: string;
+  concertId: string;
+  startsAt: string;
+  seatCount: number;
+}
+
+/** Seats outside every section get this grade and the schedule's price. */
+export const DEFAULT_GRADE = 'STANDARD';
+
+export function seatCatalogue(schedule: ScheduleInput): SeatCatalogue {
+  const grades = new Array<string>(schedule.seatCount).fill(DEFAULT_GRADE);
+  const prices = new Array<number>(schedule.seatCount).fill(schedule.price);
+  for (const section of schedule.sections ?? []) {
+    for (let seatNo = section.fromSeat; seatNo <= section.toSeat; seatNo++) {
+      grades[seatNo - 1] = section.grade;
+      prices[seatNo - 1] = section.price;
+    }
+  }
+  return { seatCount: schedule.seatCount, grades, prices };
+}
+
+export class CatalogueRepository {
+  constructor(private readonly db: Pool) {}
+
+  async createConcert(input: ConcertInput): Promise<CreatedConcert> {
+    const concertId = randomUUID();
+    return inTransaction(this.db, async (tx) => {
+      await tx.query('INSERT INTO concerts (id, title, venue) VALUES ($1, $2, $3)', [
+        concertId,
+        input.title,
+        input.venue ?? null,
+      ]);
+      const schedules: CreatedConcert['schedules'] = [];
+      for (const schedule of input.schedules) {
+        const scheduleId = randomUUID();
+        const startsAt = new Date(schedule.startsAt).toISOString();
+        await tx.query(
+          'INSERT INTO schedules (id, concert_id, starts_at, seat_count, price) VALUES ($1, $2, $3, $4, $5)',
+          [scheduleId, concertId, startsAt, schedule.seatCount, schedule.price],
+        );
+        const catalogue = seatCatalogue(schedule);
+        await tx.query(
+          `INSERT INTO seats (schedule_id, seat_no, grade, price)
+           SELECT $1, n, g, p FROM unnest($2::int[], $3::text[], $4::bigint[]) AS s(n, g, p)`,
+          [scheduleId, catalogue.grades.map((_, i) => i + 1), catalogue.grades, catalogue.prices],
+        );
+        schedules.push({ scheduleId, startsAt, seatCount: schedule.seatCount });
+      }
+      return { concertId, title: input.title, schedules };
+    });
+  }
+
+  async listConcerts(): Promise<{ concertId: string; title: string; venue: string | null }[]> {
+    const { rows } = await this.db.query(
+      'SELECT id AS "concertId", title, venue FROM concerts ORDER BY created_at, id',
+    );
+    return rows;
+  }
+
+  async concertExists(concertId: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('SELECT 1 FROM concerts WHERE id = $1', [concertId]);
+    return rowCount === 1;
+  }
+
+  async listSchedules(concertId: string): Promise<ScheduleRow[]> {
+    const { rows } = await this.db.query(
+      `SELECT id AS "scheduleId", concert_id AS "concertId", starts_at AS "startsAt", seat_count AS "seatCount"
+       FROM schedules WHERE concert_id = $1 ORDER BY starts_at, id`,
+      [concertId],
+    );
+    return rows.map(toScheduleRow);
+  }
+
+  async findSchedule(scheduleId: string): Promise<ScheduleRow | undefined> {
+    const { rows } = await this.db.query(
+      `SELECT id AS "scheduleId", concert_id AS "concertId", starts_at AS "startsAt", seat_count AS "seatCount"
+       FROM schedules WHERE id = $1`,
+      [scheduleId],
+    );
+    return rows[0] ? toScheduleRow(rows[0]) : undefined;
+  }
+
+  async loadSeatCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined> {
+    const { rows } = await this.db.query<{ grade: string; price: number }>(
+      'SELECT grade, price FROM seats WHERE schedule_id = $1 ORDER BY seat_no',
+      [scheduleId],
+    );
+    if (rows.length === 0) return undefined;
+    return { seatCount: rows.length, grades: rows.map((r) => r.grade), prices: rows.map((r) => r.price) };
+  }
+}
+
+function toScheduleRow(row: { scheduleId: string; concertId: string; startsAt: Date; seatCount: number }): ScheduleRow {
+  return { ...row, startsAt: row.startsAt.toISOString() };
+}

@@ -1,0 +1,62 @@
+/** Reads of reservations (the projection every engine keeps in step with its decisions). */
+import type { Pool } from 'pg';
+
+export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+
+export interface Reservation {
+  reservationId: string;
+  userId: string;
+  scheduleId: string;
+  seatNos: number[];
+  status: ReservationStatus;
+  amount: number;
+  expiresAt: string;
+}
+
+interface ReservationRow {
+  id: string;
+  user_id: string;
+  schedule_id: string;
+  seat_nos: number[];
+  status: ReservationStatus;
+  amount: number;
+  expires_at: Date;
+}
+
+const COLUMNS = 'id, user_id, schedule_id, seat_nos, status, amount, expires_at';
+
+/**
+ * A hold past its expiry is EXPIRED even if its expiry has not been journaled yet (a timer
+ * a few milliseconds late, or a schedule whose actor is passivated): readers see the truth.
+ */
+function toReservation(row: ReservationRow, now: number): Reservation {
+  const expired = row.status === 'HELD' && row.expires_at.getTime() <= now;
+  return {
+    reservationId: row.id,
+    userId: row.user_id,
+    scheduleId: row.schedule_id,
+    seatNos: row.seat_nos,
+    status: expired ? 'EXPIRED' : row.status,
+    amount: row.amount,
+    expiresAt: row.expires_at.toISOString(),
+  };
+}
+
+export class ReservationRepository {
+  constructor(private readonly db: Pool) {}
+
+  async find(reservationId: string, now = Date.now()): Promise<Reservation | undefined> {
+    const { rows } = await this.db.query<ReservationRow>(`SELECT ${COLUMNS} FROM reservations WHERE id = $1`, [
+      reservationId,
+    ]);
+    return rows[0] && toReservation(rows[0], now);
+  }
+
+  async listByUser(userId: string, now = Date.now()): Promise<Reservation[]> {
+    const { rows } = await this.db.query<ReservationRow>(
+      `SELECT ${COLUMNS} FROM reservations WHERE user_id = $1 ORDER BY created_at, id`,
+      [userId],
+    );
+    return rows.map((row) => toReservation(row, now));
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Every key of one concert carries the hash tag `{concertId}` so that a
+ * script touching them all runs on a single Redis Cluster slot.
+ */
+export interface ConcertKeys {
+  /** ZSET token → arrival sequence number (FIFO order). */
+  waiting: string;
+  /** ZSET token → expiry epoch ms. */
+  active: string;
+  /** HASH userId → token of the user's live token. */
+  users: string;
+  /** Counter handing out arrival sequence numbers; deleted when the concert drains. */
+  seq: string;
+  /** ZSET token → admission epoch ms, trimmed to the last minute; feeds the wait estimate. */
+  admissions: string;
+  /** Prefix of the per-token HASH keys (userId, state, activeUntil). */
+  tokenKeyPrefix: string;
+}
+
+export function concertKeys(keyPrefix: string, concertId: string): ConcertKeys {
+  const base = `${keyPrefix}q:{${concertId}}:`;
+  return {
+    waiting: `${base}waiting`,
+    active: `${base}active`,
+    users: `${base}users`,
+    seq: `${base}seq`,
+    admissions: `${base}admissions`,
+    tokenKeyPrefix: `${base}t:`,
+  };
+}
+
+export function tokenKey(keys: ConcertKeys, token: string): string {
+  return `${keys.tokenKeyPrefix}${token}`;
+}
+
+/** SET of concert ids with waiting or active tokens: what the admission loop sweeps. */
+export function concertRegistryKey(keyPrefix: string): string {
+  return `${keyPrefix}q:concerts`;
+}

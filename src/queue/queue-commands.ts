@@ -1,0 +1,99 @@
+import type Redis from 'ioredis';
+import { type ConcertKeys, tokenKey } from './keys';
+import { ADMIT_SCRIPT, EXPIRE_SCRIPT, ISSUE_SCRIPT, LOOKUP_SCRIPT } from './lua-scripts';
+import {
+  type AdmitReply,
+  type IssueReply,
+  type TokenDescription,
+  parseAdmitReply,
+  parseCount,
+  parseDescription,
+  parseIssueReply,
+} from './script-replies';
+
+/** Settings every script needs to run admission for a concert. */
+export interface AdmissionContext {
+  now: number;
+  maxActive: number;
+  activeTtlMs: number;
+  retentionMs: number;
+}
+
+/** Typed wrappers around the queue's Lua scripts (one script per operation). */
+export interface QueueCommands {
+  issue(keys: ConcertKeys, context: AdmissionContext, userId: string, candidateToken: string): Promise<IssueReply>;
+  lookup(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<TokenDescription>;
+  expire(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<number>;
+  admit(keys: ConcertKeys, context: AdmissionContext): Promise<AdmitReply>;
+}
+
+type ScriptInvoker = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
+
+const COMMAND_NAMES = {
+  issue: 'ovationQueueIssue',
+  lookup: 'ovationQueueLookup',
+  expire: 'ovationQueueExpire',
+  admit: 'ovationQueueAdmit',
+} as const;
+
+const SHARED_KEY_COUNT = 5;
+
+export function registerQueueCommands(redis: Redis): QueueCommands {
+  if (redis.options.keyPrefix) {
+    throw new Error('token queue: the Redis client must not set keyPrefix; pass TokenQueueOptions.keyPrefix instead');
+  }
+  // Redefining is harmless: several queues may share one client.
+  redis.defineCommand(COMMAND_NAMES.issue, { lua: ISSUE_SCRIPT, numberOfKeys: SHARED_KEY_COUNT + 1 });
+  redis.defineCommand(COMMAND_NAMES.lookup, { lua: LOOKUP_SCRIPT, numberOfKeys: SHARED_KEY_COUNT + 1 });
+  redis.defineCommand(COMMAND_NAMES.expire, { lua: EXPIRE_SCRIPT, numberOfKeys: SHARED_KEY_COUNT + 1 });
+  redis.defineCommand(COMMAND_NAMES.admit, { lua: ADMIT_SCRIPT, numberOfKeys: SHARED_KEY_COUNT });
+
+  const invoke = (name: string): ScriptInvoker => {
+    const command: unknown = (redis as unknown as Record<string, unknown>)[name];
+    if (typeof command !== 'function') throw new Error(`token queue: command ${name} was not defined`);
+    return (...keysThenArgs) => (command as ScriptInvoker).apply(redis, keysThenArgs);
+  };
+  const runIssue = invoke(COMMAND_NAMES.issue);
+  const runLookup = invoke(COMMAND_NAMES.lookup);
+  const runExpire = invoke(COMMAND_NAMES.expire);
+  const runAdmit = invoke(COMMAND_NAMES.admit);
+
+  return {
+    async issue(keys, context, userId, candidateToken) {
+      const reply = await runIssue(
+        ...sharedKeys(keys),
+        tokenKey(keys, candidateToken),
+        ...sharedArgs(keys, context),
+        userId,
+        candidateToken,
+      );
+      return parseIssueReply(reply);
+    },
+    async lookup(keys, context, token) {
+      const reply = await runLookup(...sharedKeys(keys), tokenKey(keys, token), ...sharedArgs(keys, context), token);
+      return parseDescription(reply);
+    },
+    async expire(keys, context, token) {
+      const reply = await runExpire(...sharedKeys(keys), tokenKey(keys, token), ...sharedArgs(keys, context), token);
+      return parseCount(reply);
+    },
+    async admit(keys, context) {
+      const reply = await runAdmit(...sharedKeys(keys), ...sharedArgs(keys, context));
+      return parseAdmitReply(reply);
+    },
+  };
+}
+
+function sharedKeys(keys: ConcertKeys): string[] {
+  return [keys.waiting, keys.active, keys.users, keys.seq, keys.admissions];
+}
+
+function sharedArgs(keys: ConcertKeys, context: AdmissionContext): (string | number)[] {
+  return [
+    Math.floor(context.now),
+    context.maxActive,
+    context.activeTtlMs,
+    context.retentionMs,
+    keys.tokenKeyPrefix,
+  ];
+}

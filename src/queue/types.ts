@@ -1,0 +1,53 @@
+import type Redis from 'ioredis';
+
+export type TokenStatus = 'WAITING' | 'ACTIVE';
+
+export interface TokenView {
+  token: string;
+  status: TokenStatus;
+  /** 0 when ACTIVE, otherwise the 1-based place in line. */
+  position: number;
+  estimatedWaitSeconds: number;
+  /** ISO timestamp; null while WAITING. */
+  activeUntil: string | null;
+}
+
+export interface TokenInfo extends TokenView {
+  userId: string;
+  concertId: string;
+}
+
+export type TokenLookup =
+  | { kind: 'live'; info: TokenInfo }
+  /** Expired by payment (or by TTL) but still retained, so a payment replay can resolve its user. */
+  | { kind: 'used'; userId: string; concertId: string }
+  /** Unknown, forged, malformed or gone. */
+  | { kind: 'invalid' };
+
+export interface TokenQueueOptions {
+  /** Must not use ioredis' own `keyPrefix` option: the Lua scripts derive token keys themselves. */
+  redis: Redis;
+  keyPrefix: string;
+  maxActive: number;
+  activeTtlSeconds: number;
+  /** Default 250. */
+  admissionIntervalMs?: number;
+  /** Epoch ms; default Date.now. */
+  now?: () => number;
+  /** Called when a background admission sweep fails; default console.error. */
+  onAdmissionError?: (error: unknown) => void;
+}
+
+export interface TokenQueue {
+  issue(userId: string, concertId: string): Promise<{ created: boolean; info: TokenInfo }>;
+  /** Admits first, so the answer is current. */
+  lookup(token: string): Promise<TokenLookup>;
+  /** On payment; idempotent. */
+  expire(token: string): Promise<void>;
+  /** One sweep over all concerts in the registry; returns how many tokens were admitted. */
+  admitAll(): Promise<number>;
+  /** Starts the admission loop; idempotent. */
+  start(): void;
+  /** Stops the loop and waits for a sweep in flight. */
+  stop(): Promise<void>;
+}
