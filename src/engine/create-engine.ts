@@ -1,0 +1,46 @@
+/** Picks the reservation engine named by RESERVATION_ENGINE. */
+import type { Pool } from 'pg';
+import type Redis from 'ioredis';
+import type { Config } from '../config';
+import { ActorEngine } from '../actors/actor-engine';
+import type { Metrics } from '../metrics/metrics';
+import type { ScheduleDirectory } from '../services/schedule-directory';
+import type { ReservationEngine } from './reservation-engine';
+
+export interface EngineDeps {
+  config: Config;
+  db: Pool;
+  redis: Redis;
+  metrics: Metrics;
+  schedules: ScheduleDirectory;
+}
+
+export function createEngine({ config, db, metrics, schedules }: EngineDeps): ReservationEngine {
+  switch (config.engine) {
+    case 'actor':
+      return new ActorEngine({
+        db,
+        loadCatalogue: (scheduleId) => schedules.seatCatalogue(scheduleId),
+        settings: {
+          holdTtlMs: config.holdTtlSeconds * 1000,
+          maxSeatsPerUser: config.maxSeatsPerHold,
+          outboxTopic: config.kafkaTopicConfirmed,
+          snapshotEveryEvents: config.actor.snapshotEveryEvents,
+          writer: { maxBatch: config.actor.journalMaxBatch, lingerMs: config.actor.journalFlushMs },
+        },
+        mailboxCapacity: config.actor.mailboxCapacity,
+        requestTimeoutMs: config.actor.requestTimeoutMs,
+        idleMs: config.actor.idleMs,
+        observer: {
+          batchCommitted: (events, seconds) => {
+            metrics.journalBatchSize.observe(events);
+            metrics.journalCommitSeconds.observe(seconds);
+          },
+          failed: () => metrics.journalFailures.inc(),
+          recovered: (_scheduleId, seconds) => metrics.actorRecoverySeconds.observe(seconds),
+        },
+      });
+    default:
+      throw new Error(`RESERVATION_ENGINE=${config.engine} is not available yet`);
+  }
+}

@@ -1,0 +1,28 @@
+/** What the routes use: built once by the composition root (src/runtime.ts). */
+import type { Pool } from 'pg';
+import type Redis from 'ioredis';
+import type { Config } from '../config';
+import type { ReservationEngine } from '../engine/reservation-engine';
+import type { Metrics } from '../metrics/metrics';
+import type { CatalogueRepository } from '../persistence/catalogue-repository';
+import type { TokenQueue } from '../queue/token-queue';
+import type { BalanceService } from '../services/balance-service';
+import type { PaymentService } from '../services/payment-service';
+import type { ReservationService } from '../services/reservation-service';
+import type { ScheduleDirectory } from '../services/schedule-directory';
+import type { TokenGuard } from '../services/token-guard';
+
+export interface AppServices {
+  config: Config;
+  db: Pool;
+  redis: Redis;
+  metrics: Metrics;
+  engine: ReservationEngine;
+  queue: TokenQueue;
+  tokens: TokenGuard;
+  catalogue: CatalogueRepository;
+  schedules: ScheduleDirectory;
+  reservations: ReservationService;
+  balances: BalanceService;
+  payments: PaymentService;
+}

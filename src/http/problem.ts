@@ -1,0 +1,114 @@
+/**
+ * Every failure leaves as application/problem+json with a stable `code` (api.md, Conventions).
+ * Handlers throw `Problem`; the error handler turns anything else into a problem that never
+ * leaks internals.
+ */
+export type ProblemCode =
+  | 'VALIDATION_FAILED'
+  | 'TOKEN_MISSING'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_NOT_ACTIVE'
+  | 'TOKEN_WRONG_CONCERT'
+  | 'NOT_OWNER'
+  | 'ADMIN_KEY_INVALID'
+  | 'CONCERT_NOT_FOUND'
+  | 'SCHEDULE_NOT_FOUND'
+  | 'RESERVATION_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'INSUFFICIENT_BALANCE'
+  | 'SEAT_UNAVAILABLE'
+  | 'RESERVATION_NOT_HELD'
+  | 'RESERVATION_EXPIRED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'LIMIT_EXCEEDED'
+  | 'RATE_LIMITED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'SERVICE_UNAVAILABLE'
+  | 'PAYMENT_GATEWAY_UNAVAILABLE'
+  | 'INTERNAL_ERROR';
+
+const STATUS: Record<ProblemCode, number> = {
+  VALIDATION_FAILED: 400,
+  TOKEN_MISSING: 401,
+  TOKEN_INVALID: 401,
+  INSUFFICIENT_BALANCE: 402,
+  TOKEN_NOT_ACTIVE: 403,
+  TOKEN_WRONG_CONCERT: 403,
+  NOT_OWNER: 403,
+  ADMIN_KEY_INVALID: 403,
+  CONCERT_NOT_FOUND: 404,
+  SCHEDULE_NOT_FOUND: 404,
+  RESERVATION_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  SEAT_UNAVAILABLE: 409,
+  RESERVATION_NOT_HELD: 409,
+  RESERVATION_EXPIRED: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  LIMIT_EXCEEDED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+  PAYMENT_GATEWAY_UNAVAILABLE: 503,
+};
+
+const TITLES: Record<ProblemCode, string> = {
+  VALIDATION_FAILED: 'The request is not valid',
+  TOKEN_MISSING: 'A Queue-Token header is required',
+  TOKEN_INVALID: 'The queue token is unknown, forged or expired',
+  TOKEN_NOT_ACTIVE: 'The queue token is still waiting in line',
+  TOKEN_WRONG_CONCERT: 'The queue token belongs to another concert',
+  NOT_OWNER: 'The reservation belongs to another user',
+  ADMIN_KEY_INVALID: 'The admin key is missing or wrong',
+  CONCERT_NOT_FOUND: 'No such concert',
+  SCHEDULE_NOT_FOUND: 'No such schedule',
+  RESERVATION_NOT_FOUND: 'No such reservation',
+  NOT_FOUND: 'No such resource',
+  INSUFFICIENT_BALANCE: 'The balance does not cover the amount',
+  SEAT_UNAVAILABLE: 'A requested seat is not available',
+  RESERVATION_NOT_HELD: 'The reservation is not held',
+  RESERVATION_EXPIRED: 'The reservation has expired',
+  IDEMPOTENCY_KEY_REUSED: 'The Idempotency-Key was used with another request',
+  LIMIT_EXCEEDED: 'The request exceeds a limit',
+  RATE_LIMITED: 'Too many requests',
+  UNSUPPORTED_MEDIA_TYPE: 'The content type is not supported',
+  PAYLOAD_TOO_LARGE: 'The request body is too large',
+  SERVICE_UNAVAILABLE: 'The service is busy or recovering; retry shortly',
+  PAYMENT_GATEWAY_UNAVAILABLE: 'The payment gateway is unavailable; retry shortly',
+  INTERNAL_ERROR: 'Internal error',
+};
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ProblemCode;
+  detail?: string;
+  [extension: string]: unknown;
+}
+
+export class Problem extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail?: string,
+    readonly options: { retryAfterSeconds?: number; extensions?: Record<string, unknown> } = {},
+  ) {
+    super(detail ?? TITLES[code]);
+    this.status = STATUS[code];
+  }
+
+  body(): ProblemBody {
+    return {
+      type: `https://ovation.dev/problems/${this.code.toLowerCase().replace(/_/g, '-')}`,
+      title: TITLES[this.code],
+      status: this.status,
+      code: this.code,
+      ...(this.detail === undefined ? {} : { detail: this.detail }),
+      ...this.options.extensions,
+    };
+  }
+}

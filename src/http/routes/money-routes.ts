@@ -1,0 +1,48 @@
+/** Balances, charges and payments: every write carries an Idempotency-Key. */
+import type { FastifyInstance } from 'fastify';
+import {
+  BalanceResponse,
+  ChargeBody,
+  ChargeResponse,
+  IdempotencyHeaders,
+  PayBody,
+  PaymentResponse,
+  UserParams,
+} from '../schemas';
+import type { AppServices } from '../app-services';
+
+type MoneyHeaders = { 'idempotency-key': string; 'queue-token'?: string };
+
+export function moneyRoutes(app: FastifyInstance, services: AppServices): void {
+  app.get<{ Params: { userId: string } }>(
+    '/v1/users/:userId/balance',
+    { schema: { params: UserParams, response: { 200: BalanceResponse } } },
+    async (request) => services.balances.balance(request.params.userId),
+  );
+
+  app.post<{ Params: { userId: string }; Body: ChargeBody; Headers: MoneyHeaders }>(
+    '/v1/users/:userId/balance/charges',
+    { schema: { params: UserParams, headers: IdempotencyHeaders, body: ChargeBody, response: { 200: ChargeResponse } } },
+    async (request, reply) => {
+      const result = await services.balances.charge(
+        request.params.userId,
+        request.body.amount,
+        request.headers['idempotency-key'],
+      );
+      return reply.code(result.statusCode).send(result.body);
+    },
+  );
+
+  app.post<{ Body: PayBody; Headers: MoneyHeaders }>(
+    '/v1/payments',
+    { schema: { headers: IdempotencyHeaders, body: PayBody, response: { 201: PaymentResponse } } },
+    async (request, reply) => {
+      const result = await services.payments.pay(
+        request.headers['queue-token'],
+        request.headers['idempotency-key'],
+        request.body.reservationId,
+      );
+      return reply.code(result.statusCode).send(result.body);
+    },
+  );
+}

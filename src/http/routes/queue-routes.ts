@@ -1,0 +1,37 @@
+/** Waiting-queue tokens. */
+import type { FastifyInstance } from 'fastify';
+import { Problem } from '../problem';
+import { IssueTokenBody, QueueTokenHeaders, TokenResponse } from '../schemas';
+import type { AppServices } from '../app-services';
+import type { TokenInfo } from '../../queue/token-queue';
+
+const view = ({ token, status, position, estimatedWaitSeconds, activeUntil }: TokenInfo) => ({
+  token,
+  status,
+  position,
+  estimatedWaitSeconds,
+  activeUntil,
+});
+
+export function queueRoutes(app: FastifyInstance, services: AppServices): void {
+  app.post<{ Body: IssueTokenBody }>(
+    '/v1/queue/tokens',
+    { schema: { body: IssueTokenBody, response: { 200: TokenResponse, 201: TokenResponse } } },
+    async (request, reply) => {
+      const { userId, concertId } = request.body;
+      if (!(await services.catalogue.concertExists(concertId))) throw new Problem('CONCERT_NOT_FOUND');
+      const { created, info } = await services.queue.issue(userId, concertId);
+      return reply.code(created ? 201 : 200).send(view(info));
+    },
+  );
+
+  app.get<{ Headers: { 'queue-token'?: string } }>(
+    '/v1/queue/tokens/current',
+    { schema: { headers: QueueTokenHeaders, response: { 200: TokenResponse } } },
+    async (request) => {
+      const { lookup } = await services.tokens.lookup(request.headers['queue-token']);
+      if (lookup.kind !== 'live') throw new Problem('TOKEN_INVALID');
+      return view(lookup.info);
+    },
+  );
+}

@@ -1,0 +1,129 @@
+/** Request and response schemas (JSON Schema via TypeBox). Unknown request fields are rejected. */
+import { Type, type Static } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const IsoTime = Type.String({ format: 'date-time' });
+export const Money = Type.Integer({ minimum: 1 });
+
+export const Problem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  code: Type.String(),
+  detail: Type.Optional(Type.String()),
+});
+
+// Admin
+export const Section = Type.Object(
+  {
+    grade: Type.String({ minLength: 1, maxLength: 50 }),
+    fromSeat: Type.Integer({ minimum: 1, maximum: 100000 }),
+    toSeat: Type.Integer({ minimum: 1, maximum: 100000 }),
+    price: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+  },
+  strict,
+);
+export const ScheduleInput = Type.Object(
+  {
+    startsAt: IsoTime,
+    seatCount: Type.Integer({ minimum: 1, maximum: 100000 }),
+    price: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+    sections: Type.Optional(Type.Array(Section, { maxItems: 100 })),
+  },
+  strict,
+);
+export const CreateConcertBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    venue: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    schedules: Type.Array(ScheduleInput, { minItems: 1, maxItems: 100 }),
+  },
+  strict,
+);
+export type CreateConcertBody = Static<typeof CreateConcertBody>;
+export const CreatedConcert = Type.Object({
+  concertId: Uuid,
+  title: Type.String(),
+  schedules: Type.Array(Type.Object({ scheduleId: Uuid, startsAt: Type.String(), seatCount: Type.Integer() })),
+});
+export const AdminKeyHeaders = Type.Object({ 'x-admin-key': Type.Optional(Type.String()) });
+export const ActorsResponse = Type.Object({
+  actors: Type.Array(
+    Type.Object({
+      scheduleId: Uuid,
+      mailboxDepth: Type.Integer(),
+      heldSeats: Type.Integer(),
+      soldSeats: Type.Integer(),
+      journalSeq: Type.Integer(),
+      snapshotSeq: Type.Integer(),
+      lastSnapshotAt: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+});
+
+// Queue
+export const IssueTokenBody = Type.Object({ userId: Uuid, concertId: Uuid }, strict);
+export type IssueTokenBody = Static<typeof IssueTokenBody>;
+export const TokenResponse = Type.Object({
+  token: Type.String(),
+  status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')]),
+  position: Type.Integer(),
+  estimatedWaitSeconds: Type.Integer(),
+  activeUntil: Type.Union([Type.String(), Type.Null()]),
+});
+export const QueueTokenHeaders = Type.Object({ 'queue-token': Type.Optional(Type.String({ maxLength: 200 })) });
+
+// Concerts
+export const ConcertParams = Type.Object({ concertId: Uuid }, strict);
+export const ScheduleParams = Type.Object({ scheduleId: Uuid }, strict);
+export const ConcertsResponse = Type.Object({
+  concerts: Type.Array(Type.Object({ concertId: Uuid, title: Type.String(), venue: Type.Union([Type.String(), Type.Null()]) })),
+});
+export const SchedulesResponse = Type.Object({
+  schedules: Type.Array(
+    Type.Object({ scheduleId: Uuid, startsAt: Type.String(), seatCount: Type.Integer(), availableSeats: Type.Integer() }),
+  ),
+});
+
+// Reservations
+export const HoldBody = Type.Object(
+  {
+    scheduleId: Uuid,
+    seatNos: Type.Array(Type.Integer({ minimum: 1, maximum: 100000 }), { minItems: 1, maxItems: 100, uniqueItems: true }),
+  },
+  strict,
+);
+export type HoldBody = Static<typeof HoldBody>;
+export const ReservationParams = Type.Object({ reservationId: Uuid }, strict);
+export const UserParams = Type.Object({ userId: Uuid }, strict);
+export const Reservation = Type.Object({
+  reservationId: Uuid,
+  userId: Uuid,
+  scheduleId: Uuid,
+  seatNos: Type.Array(Type.Integer()),
+  status: Type.Union(['HELD', 'CONFIRMED', 'EXPIRED', 'CANCELLED'].map((s) => Type.Literal(s))),
+  amount: Type.Integer(),
+  expiresAt: Type.String(),
+});
+export const ReservationsResponse = Type.Object({ reservations: Type.Array(Reservation) });
+
+// Balance and payments
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.String({ minLength: 1, maxLength: 64 }),
+  'queue-token': Type.Optional(Type.String({ maxLength: 200 })),
+});
+export const ChargeBody = Type.Object({ amount: Type.Integer({ minimum: 1, maximum: 10_000_000 }) }, strict);
+export type ChargeBody = Static<typeof ChargeBody>;
+export const BalanceResponse = Type.Object({ userId: Uuid, balance: Type.Integer() });
+export const ChargeResponse = Type.Object({ userId: Uuid, balance: Type.Integer(), chargeId: Uuid });
+export const PayBody = Type.Object({ reservationId: Uuid }, strict);
+export type PayBody = Static<typeof PayBody>;
+export const PaymentResponse = Type.Object({
+  paymentId: Uuid,
+  reservationId: Uuid,
+  amount: Type.Integer(),
+  status: Type.Literal('PAID'),
+  balance: Type.Integer(),
+});

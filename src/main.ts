@@ -1,0 +1,43 @@
+/** Starts the server: configuration, composition, listen; SIGTERM/SIGINT close it gracefully. */
+import { ConfigError, loadConfig } from './config';
+import { createOvation } from './runtime';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (config.paymentGatewayUrl !== undefined) {
+    console.error('Invalid configuration: PAYMENT_GATEWAY_URL is not supported yet (leave it unset for the built-in sandbox)');
+    process.exit(2);
+  }
+  const { app } = await createOvation(config);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing requests in flight and draining the engine');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info({ engine: config.engine }, 'ovation is serving');
+}
+
+main().catch((error: unknown) => {
+  console.error('ovation failed to start:', error);
+  process.exit(1);
+});

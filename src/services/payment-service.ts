@@ -1,0 +1,62 @@
+/**
+ * Paying for a held reservation. The order of checks matters: a replay of a payment that
+ * succeeded must answer 201 with the same payment even though that payment expired the token,
+ * so the Idempotency-Key is looked up (for the token's user) before the token must be ACTIVE.
+ */
+import { randomUUID } from 'node:crypto';
+import { Problem } from '../http/problem';
+import type { ReservationEngine } from '../engine/reservation-engine';
+import { requestHash, type IdempotencyStore } from '../persistence/idempotency-store';
+import type { ReservationRepository } from '../persistence/reservation-repository';
+import type { TokenQueue } from '../queue/token-queue';
+import { replayOrRefuse, type Replay } from './idempotency';
+import { rejectionProblem } from './rejections';
+import type { ScheduleDirectory } from './schedule-directory';
+import { activeHolder, type TokenGuard } from './token-guard';
+
+export class PaymentService {
+  constructor(
+    private readonly engine: ReservationEngine,
+    private readonly schedules: ScheduleDirectory,
+    private readonly reservations: ReservationRepository,
+    private readonly idempotency: IdempotencyStore,
+    private readonly tokens: TokenGuard,
+    private readonly queue: TokenQueue,
+    private readonly onTokenExpiryFailed: (error: unknown) => void,
+  ) {}
+
+  async pay(tokenHeader: string | undefined, idempotencyKey: string, reservationId: string): Promise<Replay> {
+    const { token, lookup } = await this.tokens.lookup(tokenHeader);
+    if (lookup.kind === 'invalid') throw new Problem('TOKEN_INVALID');
+    const userId = lookup.kind === 'live' ? lookup.info.userId : lookup.userId;
+    const scope = `payment:${userId}`;
+    const hash = requestHash({ reservationId });
+    const seen = await this.idempotency.find(scope, idempotencyKey);
+    if (seen) return replayOrRefuse(seen, hash);
+
+    const reservation = await this.reservations.find(reservationId);
+    if (!reservation) throw new Problem('RESERVATION_NOT_FOUND');
+    const schedule = await this.schedules.find(reservation.scheduleId);
+    activeHolder(token, lookup, schedule?.concertId);
+    if (reservation.userId !== userId) throw new Problem('NOT_OWNER');
+    if (reservation.status === 'EXPIRED') throw new Problem('RESERVATION_EXPIRED');
+    if (reservation.status !== 'HELD') throw new Problem('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
+
+    const result = await this.engine.pay({
+      reservation,
+      userId,
+      paymentId: randomUUID(),
+      idempotency: { scope, key: idempotencyKey, requestHash: hash },
+    });
+    if (!result.ok) {
+      // A concurrent request with the same key may have paid first: answer with its result.
+      const winner = await this.idempotency.find(scope, idempotencyKey);
+      if (winner) return replayOrRefuse(winner, hash);
+      throw rejectionProblem(result.rejection);
+    }
+    // The payment is committed; the token's slot goes to the next in line. If Redis fails here
+    // the token still ends at its TTL, so the failure is reported, not thrown.
+    await this.queue.expire(token).catch(this.onTokenExpiryFailed);
+    return { statusCode: 201, body: result.receipt };
+  }
+}
