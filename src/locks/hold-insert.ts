@@ -1,0 +1,101 @@
+/**
+ * The reservation row of a new hold, written only if the user stays within the per-user limit.
+ *
+ * Race-freedom of the limit: the count and the insert must not interleave with another hold of
+ * the same user on the same schedule (two holds each counting 3 of 4 would both insert). We take
+ * a transaction-scoped advisory lock on hash(schedule, user) at BEGIN. It serializes exactly the
+ * transactions that can break the rule — one user's holds on one schedule — and nothing else; it
+ * needs no row to exist (locking the user's reservation rows could not stop a new row from
+ * appearing, and SERIALIZABLE would abort unrelated holds). It is released by COMMIT/ROLLBACK,
+ * after the commit is visible, and the count runs in a later statement (a new snapshot in READ
+ * COMMITTED), so it sees every hold committed by the previous owner of the lock.
+ */
+import { createHash } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import type { Reservation } from '../persistence/reservation-repository';
+
+/** BEGIN plus the advisory lock in one round trip (the key is our own integer, not user input). */
+export function beginWithUserHoldLock(scheduleId: string, userId: string): string {
+  const digest = createHash('sha256').update(`${scheduleId}/${userId}`).digest();
+  // A collision of two (schedule, user) pairs only makes them wait for each other; never wrong.
+  const key = digest.readBigInt64BE(0);
+  return `BEGIN; SELECT pg_advisory_xact_lock(${key.toString()})`;
+}
+
+export interface NewHold {
+  reservationId: string;
+  userId: string;
+  scheduleId: string;
+  /** As requested (the reservation keeps the client's order). */
+  seatNos: number[];
+  amount: number;
+  now: number;
+  holdTtlMs: number;
+}
+
+export interface HoldInsertResult {
+  inserted: boolean;
+  /** Seats the user held on the schedule before this hold. */
+  held: number;
+}
+
+const WITHIN_LIMIT = `
+held AS (
+  SELECT coalesce(sum(cardinality(seat_nos)), 0)::int AS seats FROM reservations
+  WHERE schedule_id = $3 AND user_id = $2 AND status = 'HELD' AND expires_at > $6
+), inserted AS (
+  INSERT INTO reservations (id, user_id, schedule_id, seat_nos, amount, status, expires_at, created_at, updated_at)
+  SELECT $1, $2, $3, $4::int[], $5, 'HELD', $7, $6, $6 FROM held
+  WHERE held.seats + cardinality($4::int[]) <= $8
+  RETURNING id
+)`;
+
+const RESULT = `SELECT held.seats AS held, EXISTS (SELECT 1 FROM inserted) AS inserted FROM held`;
+
+const INSERT_ONLY = `WITH ${WITHIN_LIMIT} ${RESULT}`;
+
+/** Same, and the seats (already locked and checked by the caller) become HELD if the row went in. */
+const INSERT_AND_MARK_SEATS = `WITH ${WITHIN_LIMIT}, marked AS (
+  UPDATE seats SET status = 'HELD', reservation_id = $1
+  WHERE schedule_id = $3 AND seat_no = ANY ($4::int[]) AND EXISTS (SELECT 1 FROM inserted)
+) ${RESULT}`;
+
+/**
+ * Must run after `beginWithUserHoldLock` in the same transaction. `markSeats` folds the seat
+ * update into the same statement for engines that checked the seats with SELECT … FOR UPDATE.
+ */
+export async function insertHoldWithinLimit(
+  tx: PoolClient,
+  hold: NewHold,
+  maxSeatsPerUser: number,
+  options: { markSeats: boolean },
+): Promise<HoldInsertResult> {
+  const { rows } = await tx.query<{ held: number; inserted: boolean }>(
+    options.markSeats ? INSERT_AND_MARK_SEATS : INSERT_ONLY,
+    [
+      hold.reservationId,
+      hold.userId,
+      hold.scheduleId,
+      hold.seatNos,
+      hold.amount,
+      new Date(hold.now),
+      new Date(hold.now + hold.holdTtlMs),
+      maxSeatsPerUser,
+    ],
+  );
+  const row = rows[0]!;
+  return { inserted: row.inserted, held: row.held };
+}
+
+/** What hold() answers once the row is committed. */
+export function heldReservation(hold: NewHold): Reservation {
+  return {
+    reservationId: hold.reservationId,
+    userId: hold.userId,
+    scheduleId: hold.scheduleId,
+    seatNos: hold.seatNos,
+    status: 'HELD',
+    amount: hold.amount,
+    expiresAt: new Date(hold.now + hold.holdTtlMs).toISOString(),
+  };
+}

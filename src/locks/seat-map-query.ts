@@ -1,0 +1,26 @@
+/**
+ * Seat-map reads of the baselines: straight from the seats table (the actor engine serves them
+ * from memory; this query IS the baselines' cost of a read). The JSON is assembled by PostgreSQL
+ * in one text value, in the same compact shape as the actor engine's, so Node neither parses
+ * nor builds one object per seat.
+ */
+import type { Pool } from 'pg';
+
+const SEATS_JSON = `
+SELECT coalesce(string_agg(
+  '{"seatNo":' || seat_no || ',"grade":' || to_json(grade)::text || ',"price":' || price
+    || ',"status":"' || status || '"}', ',' ORDER BY seat_no), '') AS seats
+FROM seats WHERE schedule_id = $1`;
+
+export async function querySeatMapJson(db: Pool, scheduleId: string): Promise<string> {
+  const { rows } = await db.query<{ seats: string }>(SEATS_JSON, [scheduleId]);
+  return `{"scheduleId":${JSON.stringify(scheduleId)},"seats":[${rows[0]?.seats ?? ''}]}`;
+}
+
+export async function queryAvailableSeats(db: Pool, scheduleId: string): Promise<number> {
+  const { rows } = await db.query<{ available: number }>(
+    `SELECT count(*)::int AS available FROM seats WHERE schedule_id = $1 AND status = 'AVAILABLE'`,
+    [scheduleId],
+  );
+  return rows[0]?.available ?? 0;
+}

@@ -1,0 +1,105 @@
+import { startTestApp, type TestApp } from '../support/test-app';
+import { act, activeUser, charge, createConcert, hold, payRequest, seatStatuses } from '../support/api-client';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('hold expiry', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ HOLD_TTL_SECONDS: '1' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('when a hold outlives HOLD_TTL_SECONDS, then its seats are AVAILABLE, it is EXPIRED and paying for it is 409 RESERVATION_EXPIRED', async () => {
+    const concert = await createConcert(t.app, { price: 10_000 });
+    const scheduleId = concert.schedules[0]!.scheduleId;
+    const { userId, token } = await activeUser(t.app, concert.concertId);
+    await charge(t.app, userId, 10_000);
+    const held = await hold(t.app, token, scheduleId, [5, 6]);
+    expect(Date.parse(held.expiresAt) - Date.now()).toBeLessThanOrEqual(1_000);
+
+    await sleep(1_400);
+
+    const paid = await act(t.app, payRequest(token, held.reservationId));
+    expect(paid.status).toBe(409);
+    expect(paid.body.code).toBe('RESERVATION_EXPIRED');
+    const seats = await seatStatuses(t.app, scheduleId);
+    expect([seats.get(5), seats.get(6)]).toEqual(['AVAILABLE', 'AVAILABLE']);
+    const { rows } = await t.services.db.query('SELECT status FROM reservations WHERE id = $1', [held.reservationId]);
+    expect(rows[0].status).toBe('EXPIRED');
+    const { rows: journal } = await t.services.db.query(
+      `SELECT type FROM journal WHERE schedule_id = $1 ORDER BY seq`,
+      [scheduleId],
+    );
+    expect(journal.map((r) => r.type)).toEqual(['SeatsHeld', 'HoldExpired']);
+    expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(10_000);
+  });
+
+  it('when an expired seat is held again by someone else, then it succeeds', async () => {
+    const concert = await createConcert(t.app);
+    const scheduleId = concert.schedules[0]!.scheduleId;
+    const first = await activeUser(t.app, concert.concertId);
+    await hold(t.app, first.token, scheduleId, [9]);
+    await sleep(1_300);
+    const second = await activeUser(t.app, concert.concertId);
+    const again = await act(t.app, {
+      method: 'POST',
+      url: '/v1/reservations',
+      headers: { 'queue-token': second.token },
+      body: { scheduleId, seatNos: [9] },
+    });
+    expect(again.status).toBe(201);
+  });
+});
+
+describe('restart', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('when the server restarts, then every hold and sale is still there (the actor recovers them from the journal)', async () => {
+    const concert = await createConcert(t.app, { price: 10_000 });
+    const scheduleId = concert.schedules[0]!.scheduleId;
+    const buyer = await activeUser(t.app, concert.concertId);
+    const holder = await activeUser(t.app, concert.concertId);
+    await charge(t.app, buyer.userId, 10_000);
+    const bought = await hold(t.app, buyer.token, scheduleId, [1]);
+    expect((await act(t.app, payRequest(buyer.token, bought.reservationId))).status).toBe(201);
+    const held = await hold(t.app, holder.token, scheduleId, [2, 3]);
+    const released = await hold(t.app, holder.token, scheduleId, [4]);
+    expect(
+      (await act(t.app, { method: 'DELETE', url: `/v1/reservations/${released.reservationId}`, headers: { 'queue-token': holder.token } }))
+        .status,
+    ).toBe(200);
+
+    await t.restart();
+
+    const seats = await seatStatuses(t.app, scheduleId);
+    expect([1, 2, 3, 4, 5].map((n) => seats.get(n))).toEqual(['SOLD', 'HELD', 'HELD', 'AVAILABLE', 'AVAILABLE']);
+    const taken = await act(t.app, {
+      method: 'POST',
+      url: '/v1/reservations',
+      headers: { 'queue-token': buyer.token },
+      body: { scheduleId, seatNos: [2] },
+    });
+    expect(taken.status).toBe(401); // the buyer's token was used by the payment
+    const other = await activeUser(t.app, concert.concertId);
+    const refused = await act(t.app, {
+      method: 'POST',
+      url: '/v1/reservations',
+      headers: { 'queue-token': other.token },
+      body: { scheduleId, seatNos: [1, 2] },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.seatNos).toEqual([1, 2]);
+    // The recovered hold can still be paid for.
+    await charge(t.app, holder.userId, 20_000);
+    expect((await act(t.app, payRequest(holder.token, held.reservationId))).status).toBe(201);
+  });
+});

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { act, activeUser, charge, createConcert, hold, issueToken, payRequest } from '../support/api-client';
+
+describe('idempotency keys', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const chargeRequest = (userId: string, key: string, amount: number) => ({
+    method: 'POST' as const,
+    url: `/v1/users/${userId}/balance/charges`,
+    headers: { 'idempotency-key': key },
+    body: { amount },
+  });
+
+  it('when a charge is replayed with the same key, then the first result comes back and money is added once', async () => {
+    const userId = randomUUID();
+    const key = randomUUID();
+    const first = await act(t.app, chargeRequest(userId, key, 5_000));
+    const again = await act(t.app, chargeRequest(userId, key, 5_000));
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(5_000);
+  });
+
+  it('when 20 identical charges race with one key, then the balance grows once and all get the same chargeId', async () => {
+    const userId = randomUUID();
+    const key = randomUUID();
+    const responses = await Promise.all(Array.from({ length: 20 }, () => act(t.app, chargeRequest(userId, key, 700))));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(new Set(responses.map((r) => r.body.chargeId)).size).toBe(1);
+    expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(700);
+  });
+
+  it('when a key is reused with another amount, then 409 IDEMPOTENCY_KEY_REUSED and nothing is charged', async () => {
+    const userId = randomUUID();
+    const key = randomUUID();
+    await act(t.app, chargeRequest(userId, key, 1_000));
+    const reused = await act(t.app, chargeRequest(userId, key, 2_000));
+    expect(reused.status).toBe(409);
+    expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(1_000);
+  });
+
+  it('when a payment is replayed with the same key, then the same payment comes back (201) and the balance is debited once', async () => {
+    const concert = await createConcert(t.app, { price: 10_000 });
+    const { userId, token } = await activeUser(t.app, concert.concertId);
+    await charge(t.app, userId, 50_000);
+    const held = await hold(t.app, token, concert.schedules[0]!.scheduleId, [1]);
+    const key = randomUUID();
+
+    const first = await act(t.app, payRequest(token, held.reservationId, key));
+    const replay = await act(t.app, payRequest(token, held.reservationId, key));
+
+    expect(first.status).toBe(201);
+    expect(replay.status).toBe(201);
+    expect(replay.body.paymentId).toBe(first.body.paymentId);
+    expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(40_000);
+    const { rows } = await t.services.db.query('SELECT count(*)::int AS n FROM payments WHERE user_id = $1', [userId]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('when the same payment races with one key, then one payment is made and every response carries it', async () => {
+    const concert = await createConcert(t.app, { price: 10_000 });
+    const { userId, token } = await activeUser(t.app, concert.concertId);
+    await charge(t.app, userId, 50_000);
+    const held = await hold(t.app, token, concert.schedules[0]!.scheduleId, [2]);
+    const key = randomUUID();
+
+    const responses = await Promise.all(Array.from({ length: 10 }, () => act(t.app, payRequest(token, held.reservationId, key))));
+
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect(new Set(responses.map((r) => r.body.paymentId)).size).toBe(1);
+    expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(40_000);
+  });
+
+  it('when a paid reservation is paid again with a new key, then 409 RESERVATION_NOT_HELD', async () => {
+    const concert = await createConcert(t.app, { price: 10_000 });
+    const { userId, token } = await activeUser(t.app, concert.concertId);
+    await charge(t.app, userId, 50_000);
+    const held = await hold(t.app, token, concert.schedules[0]!.scheduleId, [3]);
+    await act(t.app, payRequest(token, held.reservationId));
+    const { token: second } = await issueToken(t.app, userId, concert.concertId);
+    const again = await act(t.app, payRequest(second, held.reservationId));
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('RESERVATION_NOT_HELD');
+    expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(40_000);
+  });
+});
