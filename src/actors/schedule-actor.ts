@@ -82,7 +82,9 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       batchCommitted: deps.observer?.batchCommitted,
       failed: (error) => {
         deps.observer?.failed?.(error);
-        // Recover now rather than at the next request, so expiries keep running.
+        // The in-memory state holds events that were not committed: readers must not see it,
+        // and the actor recovers now rather than at the next request, so expiries keep running.
+        this.dispose();
         this.mailbox?.tell({ type: 'Load' });
       },
     });

@@ -44,6 +44,7 @@ function ownedLiveHold(state: ScheduleState, reservationId: string, userId: stri
 
 const isRejection = (value: Hold | Rejection): value is Rejection => 'code' in value;
 
+/** `Hold` carries a fresh reservation id (the server makes one per request). */
 export function decide(state: ScheduleState, command: ScheduleCommand): Decision {
   switch (command.type) {
     case 'Hold':

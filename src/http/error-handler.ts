@@ -2,11 +2,15 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from './problem';
 import { ActorUnavailableError } from '../actors/actor-errors';
+import { isTransientDatabaseError } from '../persistence/database';
 
 function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof Problem) return error;
   if (error instanceof ActorUnavailableError) {
     return new Problem('SERVICE_UNAVAILABLE', undefined, { retryAfterSeconds: error.retryAfterSeconds });
+  }
+  if (isTransientDatabaseError(error)) {
+    return new Problem('SERVICE_UNAVAILABLE', 'the database is unavailable for a moment', { retryAfterSeconds: 1 });
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {

@@ -8,7 +8,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { PayRequest, PayResult } from '../engine/reservation-engine';
 import { recordPayment } from '../persistence/payment-transaction';
 import { liveHoldRejection, lockReservationRow, type ReservationRow } from './reservation-rows';
-import { runTransaction } from './transaction';
+import { refuse, runTransaction } from './transaction';
 
 export interface PaymentContext {
   now: () => number;
@@ -30,7 +30,7 @@ export function payHold(db: Pool, request: PayRequest, context: PaymentContext):
     // Read the clock once the row is ours: expiry is decided at the moment of the decision.
     const now = context.now();
     const rejection = liveHoldRejection(row, userId, now);
-    if (rejection || !row) return { commit: false, value: { ok: false, rejection: rejection ?? { code: 'RESERVATION_NOT_FOUND' } } };
+    if (rejection || !row) return refuse(rejection ?? { code: 'RESERVATION_NOT_FOUND' });
     // The amount, seats and schedule come from the locked row, not from the caller's copy.
     const outcome = await recordPayment(tx, {
       paymentId,
@@ -43,7 +43,7 @@ export function payHold(db: Pool, request: PayRequest, context: PaymentContext):
       outboxTopic: context.outboxTopic,
       idempotency,
     });
-    if (!outcome.ok) return { commit: false, value: { ok: false, rejection: { code: outcome.code } } };
+    if (!outcome.ok) return refuse({ code: outcome.code });
     await sellSeats(tx, row);
     return { commit: true, value: { ok: true, receipt: outcome.receipt } };
   });

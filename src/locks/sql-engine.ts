@@ -24,7 +24,7 @@ import { releaseHold } from './hold-release';
 import { InFlight } from './in-flight';
 import { impossibleSeatNos, lockOrder } from './seat-numbers';
 import { queryAvailableSeats, querySeatMapJson } from './seat-map-query';
-import { retryOnDeadlock, runTransaction } from './transaction';
+import { refuse, retryOnDeadlock, runTransaction } from './transaction';
 
 export type SqlEngineOptions = BaselineEngineOptions;
 
@@ -102,15 +102,15 @@ export class SqlEngine implements ReservationEngine {
       async (tx) => {
         const claim = await claimAvailableSeats(tx, scheduleId, reservationId, lockOrder(seatNos));
         if (claim.missing.length > 0) {
-          return { commit: false, value: { ok: false, rejection: { code: 'SEAT_OUT_OF_RANGE', seatNos: claim.missing } } };
+          return refuse({ code: 'SEAT_OUT_OF_RANGE', seatNos: claim.missing });
         }
         if (claim.taken.length > 0) {
-          return { commit: false, value: { ok: false, rejection: { code: 'SEAT_UNAVAILABLE', seatNos: claim.taken } } };
+          return refuse({ code: 'SEAT_UNAVAILABLE', seatNos: claim.taken });
         }
         const hold = { reservationId, userId, scheduleId, seatNos, amount: claim.amount, now, holdTtlMs };
         const { inserted, held } = await insertHoldWithinLimit(tx, hold, maxSeatsPerUser, { markSeats: false });
         if (!inserted) {
-          return { commit: false, value: { ok: false, rejection: { code: 'LIMIT_EXCEEDED', limit: maxSeatsPerUser, held } } };
+          return refuse({ code: 'LIMIT_EXCEEDED', limit: maxSeatsPerUser, held });
         }
         return { commit: true, value: { ok: true, reservation: heldReservation(hold) } };
       },

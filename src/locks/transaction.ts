@@ -56,3 +56,8 @@ export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): 
     }
   }
 }
+
+/** A business refusal inside a transaction: roll back and answer with the rejection. */
+export function refuse<R>(rejection: R): TxOutcome<{ ok: false; rejection: R }> {
+  return { commit: false, value: { ok: false, rejection } };
+}

@@ -36,3 +36,18 @@ export function isUniqueViolation(error: unknown): boolean {
 export function isCheckViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23514';
 }
+
+/**
+ * Failures that say nothing about the request, only that the database is unreachable, restarting
+ * or overloaded for a moment: the caller may retry. (SQLSTATE class 08, admin shutdown/crash,
+ * too many connections, serialization failure, deadlock; or the driver losing the socket.)
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(code))) {
+    return true;
+  }
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|ECONNREFUSED|ECONNRESET/.test(message);
+}

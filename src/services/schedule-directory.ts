@@ -6,30 +6,34 @@ import type { CatalogueRepository, ScheduleRow } from '../persistence/catalogue-
 import type { SeatCatalogue } from '../domain/schedule-state';
 
 export class ScheduleDirectory {
-  private readonly schedules = new Map<string, ScheduleRow>();
+  private readonly schedules = new Map<string, Promise<ScheduleRow | undefined>>();
   private readonly catalogues = new Map<string, Promise<SeatCatalogue | undefined>>();
 
   constructor(private readonly catalogue: CatalogueRepository) {}
 
-  async find(scheduleId: string): Promise<ScheduleRow | undefined> {
-    const cached = this.schedules.get(scheduleId);
-    if (cached) return cached;
-    const row = await this.catalogue.findSchedule(scheduleId);
-    if (row) this.schedules.set(scheduleId, row);
-    return row;
+  find(scheduleId: string): Promise<ScheduleRow | undefined> {
+    return remembered(this.schedules, scheduleId, () => this.catalogue.findSchedule(scheduleId));
   }
 
-  /** Grades and prices per seat; concurrent first reads share one query. */
+  /** Grades and prices per seat. */
   seatCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined> {
-    let pending = this.catalogues.get(scheduleId);
-    if (!pending) {
-      pending = this.catalogue.loadSeatCatalogue(scheduleId);
-      this.catalogues.set(scheduleId, pending);
-      pending.then(
-        (found) => found || this.catalogues.delete(scheduleId),
-        () => this.catalogues.delete(scheduleId),
-      );
-    }
-    return pending;
+    return remembered(this.catalogues, scheduleId, () => this.catalogue.loadSeatCatalogue(scheduleId));
   }
+}
+
+/**
+ * Concurrent first reads share one query; a found value is kept for good, a miss or a failure
+ * is forgotten so that the next read asks again.
+ */
+function remembered<T>(cache: Map<string, Promise<T | undefined>>, key: string, load: () => Promise<T | undefined>) {
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = load();
+    cache.set(key, pending);
+    pending.then(
+      (found) => found === undefined && cache.delete(key),
+      () => cache.delete(key),
+    );
+  }
+  return pending;
 }

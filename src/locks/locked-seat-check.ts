@@ -1,0 +1,31 @@
+/**
+ * The lock engine's database step of a hold, as the report's system did it: read the seat rows
+ * with SELECT … FOR UPDATE (in ascending seat order: ORDER BY under the row locking) and check
+ * them in the application before writing.
+ */
+import type { PoolClient } from 'pg';
+
+export interface SeatCheck {
+  amount: number;
+  missing: number[];
+  taken: number[];
+}
+
+/** `seatNos` distinct and ascending. */
+export async function lockAndCheckSeats(tx: PoolClient, scheduleId: string, seatNos: number[]): Promise<SeatCheck> {
+  const { rows } = await tx.query<{ seat_no: number; status: string; price: number }>(
+    `SELECT seat_no, status, price FROM seats
+     WHERE schedule_id = $1 AND seat_no = ANY ($2::int[])
+     ORDER BY seat_no FOR UPDATE`,
+    [scheduleId, seatNos],
+  );
+  const found = new Map(rows.map((row) => [row.seat_no, row]));
+  const check: SeatCheck = { amount: 0, missing: [], taken: [] };
+  for (const seatNo of seatNos) {
+    const row = found.get(seatNo);
+    if (!row) check.missing.push(seatNo);
+    else if (row.status !== 'AVAILABLE') check.taken.push(seatNo);
+    else check.amount += row.price;
+  }
+  return check;
+}
