@@ -3,6 +3,8 @@ import type { Pool } from 'pg';
 import type Redis from 'ioredis';
 import type { Config } from '../config';
 import { ActorEngine } from '../actors/actor-engine';
+import { LockEngine } from '../locks/lock-engine';
+import { SqlEngine } from '../locks/sql-engine';
 import type { Metrics } from '../metrics/metrics';
 import type { ScheduleDirectory } from '../services/schedule-directory';
 import type { ReservationEngine } from './reservation-engine';
@@ -15,8 +17,20 @@ export interface EngineDeps {
   schedules: ScheduleDirectory;
 }
 
-export function createEngine({ config, db, metrics, schedules }: EngineDeps): ReservationEngine {
+export function createEngine({ config, db, redis, metrics, schedules }: EngineDeps): ReservationEngine {
+  const baseline = {
+    db,
+    holdTtlMs: config.holdTtlSeconds * 1000,
+    maxSeatsPerUser: config.maxSeatsPerHold,
+    outboxTopic: config.kafkaTopicConfirmed,
+    // Expired holds are freed within a quarter of their life (at most a second late).
+    sweepIntervalMs: Math.min(1_000, (config.holdTtlSeconds * 1000) / 4),
+  };
   switch (config.engine) {
+    case 'sql':
+      return new SqlEngine(baseline);
+    case 'lock':
+      return new LockEngine({ ...baseline, redis, keyPrefix: `${config.redisKeyPrefix}lock:` });
     case 'actor':
       return new ActorEngine({
         db,
@@ -40,7 +54,9 @@ export function createEngine({ config, db, metrics, schedules }: EngineDeps): Re
           recovered: (_scheduleId, seconds) => metrics.actorRecoverySeconds.observe(seconds),
         },
       });
-    default:
-      throw new Error(`RESERVATION_ENGINE=${config.engine} is not available yet`);
+    default: {
+      const unknown: never = config.engine;
+      throw new Error(`unknown engine ${String(unknown)}`);
+    }
   }
 }

@@ -7,8 +7,11 @@
  * refusal path, which is the common path under contention.
  */
 import type { PoolClient } from 'pg';
+import { prepared } from './prepared';
 
-const CLAIM = `
+const CLAIM = prepared(
+  'claim-seats',
+  `
 WITH claimed AS (
   UPDATE seats SET status = 'HELD', reservation_id = $2
   WHERE schedule_id = $1 AND seat_no = ANY ($3::int[]) AND status = 'AVAILABLE'
@@ -18,7 +21,8 @@ SELECT w.seat_no, c.price,
        CASE WHEN c.seat_no IS NULL
             THEN EXISTS (SELECT 1 FROM seats s WHERE s.schedule_id = $1 AND s.seat_no = w.seat_no)
        END AS seat_exists
-FROM unnest($3::int[]) AS w(seat_no) LEFT JOIN claimed c ON c.seat_no = w.seat_no`;
+FROM unnest($3::int[]) AS w(seat_no) LEFT JOIN claimed c ON c.seat_no = w.seat_no`,
+);
 
 export interface SeatClaim {
   /** Sum of the claimed seats' prices. */
@@ -36,11 +40,9 @@ export async function claimAvailableSeats(
   reservationId: string,
   seatNos: number[],
 ): Promise<SeatClaim> {
-  const { rows } = await tx.query<{ seat_no: number; price: number | null; seat_exists: boolean | null }>(CLAIM, [
-    scheduleId,
-    reservationId,
-    seatNos,
-  ]);
+  const { rows } = await tx.query<{ seat_no: number; price: number | null; seat_exists: boolean | null }>(
+    CLAIM([scheduleId, reservationId, seatNos]),
+  );
   const claim: SeatClaim = { amount: 0, missing: [], taken: [] };
   for (const row of rows) {
     if (row.price !== null) claim.amount += row.price;

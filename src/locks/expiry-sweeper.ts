@@ -6,8 +6,11 @@
  * for the next round (that transaction decides it, seeing the expiry itself).
  */
 import type { Pool } from 'pg';
+import { prepared } from './prepared';
 
-const EXPIRE_BATCH = `
+const EXPIRE_BATCH = prepared(
+  'expire-batch',
+  `
 WITH due AS (
   SELECT id FROM reservations
   WHERE status = 'HELD' AND expires_at <= $1
@@ -24,11 +27,12 @@ WITH due AS (
   WHERE seats.schedule_id = expired.schedule_id AND seats.seat_no = ANY (expired.seat_nos)
     AND seats.reservation_id = expired.id
 )
-SELECT schedule_id, count(*)::int AS expired FROM expired GROUP BY schedule_id`;
+SELECT schedule_id, count(*)::int AS expired FROM expired GROUP BY schedule_id`,
+);
 
 /** Expires up to `limit` due holds; returns how many per schedule. */
 export async function expireDueHolds(db: Pool, now: number, limit: number): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ schedule_id: string; expired: number }>(EXPIRE_BATCH, [new Date(now), limit]);
+  const { rows } = await db.query<{ schedule_id: string; expired: number }>(EXPIRE_BATCH([new Date(now), limit]));
   return new Map(rows.map((row) => [row.schedule_id, row.expired]));
 }
 

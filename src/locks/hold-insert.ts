@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Reservation } from '../persistence/reservation-repository';
+import { prepared } from './prepared';
 
 /** BEGIN plus the advisory lock in one round trip (the key is our own integer, not user input). */
 export function beginWithUserHoldLock(scheduleId: string, userId: string): string {
@@ -52,13 +53,16 @@ held AS (
 
 const RESULT = `SELECT held.seats AS held, EXISTS (SELECT 1 FROM inserted) AS inserted FROM held`;
 
-const INSERT_ONLY = `WITH ${WITHIN_LIMIT} ${RESULT}`;
+const INSERT_ONLY = prepared('insert-hold', `WITH ${WITHIN_LIMIT} ${RESULT}`);
 
 /** Same, and the seats (already locked and checked by the caller) become HELD if the row went in. */
-const INSERT_AND_MARK_SEATS = `WITH ${WITHIN_LIMIT}, marked AS (
+const INSERT_AND_MARK_SEATS = prepared(
+  'insert-hold-mark-seats',
+  `WITH ${WITHIN_LIMIT}, marked AS (
   UPDATE seats SET status = 'HELD', reservation_id = $1
   WHERE schedule_id = $3 AND seat_no = ANY ($4::int[]) AND EXISTS (SELECT 1 FROM inserted)
-) ${RESULT}`;
+) ${RESULT}`,
+);
 
 /**
  * Must run after `beginWithUserHoldLock` in the same transaction. `markSeats` folds the seat
@@ -71,8 +75,7 @@ export async function insertHoldWithinLimit(
   options: { markSeats: boolean },
 ): Promise<HoldInsertResult> {
   const { rows } = await tx.query<{ held: number; inserted: boolean }>(
-    options.markSeats ? INSERT_AND_MARK_SEATS : INSERT_ONLY,
-    [
+    (options.markSeats ? INSERT_AND_MARK_SEATS : INSERT_ONLY)([
       hold.reservationId,
       hold.userId,
       hold.scheduleId,
@@ -81,7 +84,7 @@ export async function insertHoldWithinLimit(
       new Date(hold.now),
       new Date(hold.now + hold.holdTtlMs),
       maxSeatsPerUser,
-    ],
+    ]),
   );
   const row = rows[0]!;
   return { inserted: row.inserted, held: row.held };

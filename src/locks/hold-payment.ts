@@ -9,18 +9,20 @@ import type { PayRequest, PayResult } from '../engine/reservation-engine';
 import { recordPayment } from '../persistence/payment-transaction';
 import { liveHoldRejection, lockReservationRow, type ReservationRow } from './reservation-rows';
 import { refuse, runTransaction } from './transaction';
+import { prepared } from './prepared';
 
 export interface PaymentContext {
   now: () => number;
   outboxTopic: string;
 }
 
+const SELL_SEATS = prepared(
+  'sell-seats',
+  `UPDATE seats SET status = 'SOLD' WHERE schedule_id = $1 AND seat_no = ANY ($2::int[]) AND reservation_id = $3`,
+);
+
 async function sellSeats(tx: PoolClient, row: ReservationRow): Promise<void> {
-  await tx.query(
-    `UPDATE seats SET status = 'SOLD'
-     WHERE schedule_id = $1 AND seat_no = ANY ($2::int[]) AND reservation_id = $3`,
-    [row.schedule_id, row.seat_nos, row.id],
-  );
+  await tx.query(SELL_SEATS([row.schedule_id, row.seat_nos, row.id]));
 }
 
 export function payHold(db: Pool, request: PayRequest, context: PaymentContext): Promise<PayResult> {

@@ -8,8 +8,11 @@
 import type { Pool } from 'pg';
 import type { ReleaseResult } from '../engine/reservation-engine';
 import { findReservationRow, liveHoldRejection, RESERVATION_COLUMNS, toReservation, type ReservationRow } from './reservation-rows';
+import { prepared } from './prepared';
 
-const RELEASE = `
+const RELEASE = prepared(
+  'release-hold',
+  `
 WITH released AS (
   UPDATE reservations SET status = 'CANCELLED', updated_at = $3
   WHERE id = $1 AND user_id = $2 AND status = 'HELD' AND expires_at > $3
@@ -20,10 +23,11 @@ WITH released AS (
   WHERE seats.schedule_id = released.schedule_id AND seats.seat_no = ANY (released.seat_nos)
     AND seats.reservation_id = released.id
 )
-SELECT * FROM released`;
+SELECT * FROM released`,
+);
 
 export async function releaseHold(db: Pool, reservationId: string, userId: string, now: number): Promise<ReleaseResult> {
-  const { rows } = await db.query<ReservationRow>(RELEASE, [reservationId, userId, new Date(now)]);
+  const { rows } = await db.query<ReservationRow>(RELEASE([reservationId, userId, new Date(now)]));
   const released = rows[0];
   if (released) return { ok: true, reservation: toReservation(released) };
   // Nothing matched: read why. A hold never becomes live again and its owner and expiry never

@@ -4,6 +4,7 @@
  * them in the application before writing.
  */
 import type { PoolClient } from 'pg';
+import { prepared } from './prepared';
 
 export interface SeatCheck {
   amount: number;
@@ -11,13 +12,17 @@ export interface SeatCheck {
   taken: number[];
 }
 
+const LOCK_SEATS = prepared(
+  'lock-seats',
+  `SELECT seat_no, status, price FROM seats
+   WHERE schedule_id = $1 AND seat_no = ANY ($2::int[])
+   ORDER BY seat_no FOR UPDATE`,
+);
+
 /** `seatNos` distinct and ascending. */
 export async function lockAndCheckSeats(tx: PoolClient, scheduleId: string, seatNos: number[]): Promise<SeatCheck> {
   const { rows } = await tx.query<{ seat_no: number; status: string; price: number }>(
-    `SELECT seat_no, status, price FROM seats
-     WHERE schedule_id = $1 AND seat_no = ANY ($2::int[])
-     ORDER BY seat_no FOR UPDATE`,
-    [scheduleId, seatNos],
+    LOCK_SEATS([scheduleId, seatNos]),
   );
   const found = new Map(rows.map((row) => [row.seat_no, row]));
   const check: SeatCheck = { amount: 0, missing: [], taken: [] };

@@ -2,6 +2,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { EngineRejection } from '../engine/reservation-engine';
 import type { Reservation, ReservationStatus } from '../persistence/reservation-repository';
+import { prepared } from './prepared';
 
 export interface ReservationRow {
   id: string;
@@ -15,19 +16,17 @@ export interface ReservationRow {
 
 export const RESERVATION_COLUMNS = 'id, user_id, schedule_id, seat_nos, status, amount, expires_at';
 
+const FIND_ROW = prepared('find-reservation', `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE id = $1`);
+const LOCK_ROW = prepared('lock-reservation', `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE id = $1 FOR UPDATE`);
+
 export async function findReservationRow(db: Pool | PoolClient, reservationId: string): Promise<ReservationRow | undefined> {
-  const { rows } = await db.query<ReservationRow>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE id = $1`, [
-    reservationId,
-  ]);
+  const { rows } = await db.query<ReservationRow>(FIND_ROW([reservationId]));
   return rows[0];
 }
 
 /** Row lock until the end of the transaction: no payment, release or sweep can interleave. */
 export async function lockReservationRow(tx: PoolClient, reservationId: string): Promise<ReservationRow | undefined> {
-  const { rows } = await tx.query<ReservationRow>(
-    `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE id = $1 FOR UPDATE`,
-    [reservationId],
-  );
+  const { rows } = await tx.query<ReservationRow>(LOCK_ROW([reservationId]));
   return rows[0];
 }
 

@@ -5,22 +5,28 @@
  * nor builds one object per seat.
  */
 import type { Pool } from 'pg';
+import { prepared } from './prepared';
 
-const SEATS_JSON = `
+const SEATS_JSON = prepared(
+  'seat-map',
+  `
 SELECT coalesce(string_agg(
   '{"seatNo":' || seat_no || ',"grade":' || to_json(grade)::text || ',"price":' || price
     || ',"status":"' || status || '"}', ',' ORDER BY seat_no), '') AS seats
-FROM seats WHERE schedule_id = $1`;
+FROM seats WHERE schedule_id = $1`,
+);
+
+const AVAILABLE = prepared(
+  'available-seats',
+  `SELECT count(*)::int AS available FROM seats WHERE schedule_id = $1 AND status = 'AVAILABLE'`,
+);
 
 export async function querySeatMapJson(db: Pool, scheduleId: string): Promise<string> {
-  const { rows } = await db.query<{ seats: string }>(SEATS_JSON, [scheduleId]);
+  const { rows } = await db.query<{ seats: string }>(SEATS_JSON([scheduleId]));
   return `{"scheduleId":${JSON.stringify(scheduleId)},"seats":[${rows[0]?.seats ?? ''}]}`;
 }
 
 export async function queryAvailableSeats(db: Pool, scheduleId: string): Promise<number> {
-  const { rows } = await db.query<{ available: number }>(
-    `SELECT count(*)::int AS available FROM seats WHERE schedule_id = $1 AND status = 'AVAILABLE'`,
-    [scheduleId],
-  );
+  const { rows } = await db.query<{ available: number }>(AVAILABLE([scheduleId]));
   return rows[0]?.available ?? 0;
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { ENGINES, startTestApp, type TestApp } from '../support/test-app';
 import { act, activeUser, charge, createConcert, hold, holdRequest, payRequest, seatStatuses } from '../support/api-client';
 
-describe('contention', () => {
+describe.each(ENGINES)('contention (%s engine)', (engine) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ QUEUE_MAX_ACTIVE: '100000' });
+    t = await startTestApp({ RESERVATION_ENGINE: engine, QUEUE_MAX_ACTIVE: '100000' });
   });
   afterAll(async () => {
     await t?.close();

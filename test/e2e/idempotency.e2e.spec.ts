@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { ENGINES, startTestApp, type TestApp } from '../support/test-app';
 import { act, activeUser, charge, createConcert, hold, issueToken, payRequest } from '../support/api-client';
 
-describe('idempotency keys', () => {
+describe.each(ENGINES)('idempotency keys (%s engine)', (engine) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ RESERVATION_ENGINE: engine });
   });
   afterAll(async () => {
     await t?.close();

@@ -9,6 +9,9 @@ import { createOvation, type Ovation } from '../../src/runtime';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const ADMIN_KEY = 'test-admin-key';
+
+/** Behavioural suites run against every engine (TEST_ENGINES=actor narrows it while developing). */
+export const ENGINES = (process.env.TEST_ENGINES ?? 'actor,lock,sql').split(',');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestApp extends Ovation {
