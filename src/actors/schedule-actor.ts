@@ -160,12 +160,15 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     this.live = live;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.deps.observer?.recovered?.(this.scheduleId, seconds, recovered.replayed);
-    // Holds that ran out while nobody owned the schedule expire now; the rest get their timers.
+    // Holds that ran out while nobody owned the schedule expire now (committed before the actor
+    // serves anyone, so no reader sees them HELD); the rest get their timers.
     const now = this.now();
-    for (const hold of live.state.holds.values()) {
-      if (hold.expiresAt <= now) this.expire(live, hold.reservationId);
+    const overdue: Promise<void>[] = [];
+    for (const hold of [...live.state.holds.values()]) {
+      if (hold.expiresAt <= now) overdue.push(this.expire(live, hold.reservationId));
       else this.armExpiry(live, hold);
     }
+    await Promise.all(overdue);
     return live;
   }
 
@@ -177,7 +180,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         reply.ok({ kind: 'loaded' });
         return;
       case 'Expire':
-        this.expire(live, message.reservationId);
+        // A failed commit is handled by the writer's failure path (the actor recovers).
+        this.expire(live, message.reservationId).catch(() => undefined);
         return;
       case 'Hold': {
         const command = { ...message.command, type: 'Hold' as const, now, holdTtlMs: settings.holdTtlMs };
@@ -239,10 +243,10 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     reply.ok({ kind: 'paid', outcome });
   }
 
-  private expire(live: Live, reservationId: string): void {
+  /** Resolves when the expiry is committed. A timer's expiry is not awaited by anyone. */
+  private expire(live: Live, reservationId: string): Promise<void> {
     const decision = decide(live.state, { type: 'Expire', reservationId, now: this.now() });
-    // Nobody waits for an expiry; a failed commit is handled by the writer's failure path.
-    if (decision.ok) this.commit(live, decision.events).catch(() => undefined);
+    return decision.ok ? this.commit(live, decision.events) : Promise.resolve();
   }
 
   /** Applies the events now, journals them, and moves the committed view when they commit. */
