@@ -1,11 +1,18 @@
 /**
  * Each test file gets its own database, cloned from a migrated template (fast: a file copy), so
- * files run in parallel and again and again without seeing each other's rows.
+ * files run in parallel and again and again without seeing each other's rows. The template's
+ * name carries a hash of the migrations, and test databases carry their creation time, so
+ * concurrent test runs on one server never drop each other's databases.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { migrations } from '../../src/persistence/migrations';
 
-export const TEMPLATE_DATABASE = 'ovation_test_template';
+export const TEMPLATE_DATABASE = `ovation_tpl_${createHash('sha1')
+  .update(migrations.map((m) => `${m.version}:${m.sql}`).join('\n'))
+  .digest('hex')
+  .slice(0, 12)}`;
+export const TEST_DATABASE_PREFIX = 'ovation_t_';
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export function databaseUrl(name: string): string {
@@ -30,8 +37,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** Epoch seconds in the name: a later run can tell an abandoned database from one in use. */
+export function createdAt(name: string): number | undefined {
+  const match = new RegExp(`^${TEST_DATABASE_PREFIX}(\\d+)_`).exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `ovation_t_${randomBytes(6).toString('hex')}`;
+  const name = `${TEST_DATABASE_PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
   await withAdminClient((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
   return {
     name,
