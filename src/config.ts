@@ -30,8 +30,10 @@ export interface ActorTuning {
   requestTimeoutMs: number;
   idleMs: number;
   journalMaxBatch: number;
+  journalCommitsInFlight: number;
   journalFlushMs: number;
   snapshotEveryEvents: number;
+  snapshotEverySeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -115,9 +117,11 @@ export function loadConfig(env: Env = process.env): Config {
       mailboxCapacity: integer(env, 'ACTOR_MAILBOX_CAPACITY', 10_000, 1, 10_000_000),
       requestTimeoutMs: integer(env, 'ACTOR_REQUEST_TIMEOUT_MS', 5_000, 10, 600_000),
       idleMs: integer(env, 'ACTOR_IDLE_MS', 300_000, 100, 86_400_000),
-      journalMaxBatch: integer(env, 'JOURNAL_MAX_BATCH', 512, 1, 100_000),
-      journalFlushMs: integer(env, 'JOURNAL_FLUSH_MS', 2, 0, 1_000),
-      snapshotEveryEvents: integer(env, 'SNAPSHOT_EVERY_EVENTS', 1_000, 1, 10_000_000),
+      journalMaxBatch: integer(env, 'JOURNAL_MAX_BATCH', 1_024, 1, 100_000),
+      journalCommitsInFlight: integer(env, 'JOURNAL_COMMITS_IN_FLIGHT', 4, 1, 64),
+      journalFlushMs: integer(env, 'JOURNAL_FLUSH_MS', 0, 0, 1_000),
+      snapshotEveryEvents: integer(env, 'SNAPSHOT_EVERY_EVENTS', 10_000, 1, 10_000_000),
+      snapshotEverySeconds: integer(env, 'SNAPSHOT_EVERY_SECONDS', 60, 1, 86_400),
     },
   };
 }

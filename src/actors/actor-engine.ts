@@ -1,5 +1,6 @@
 /** The reservation engine of ovation: one actor per schedule decides every seat. */
 import type { Pool } from 'pg';
+import { GroupCommitter, type GroupCommitObserver } from './group-committer';
 import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
 import type { ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-actor';
 import type {
@@ -18,10 +19,12 @@ export interface ActorEngineOptions {
   db: Pool;
   loadCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined>;
   settings: ScheduleActorSettings;
+  /** Journal commits in flight at once, across all schedules. */
+  commitsInFlight: number;
   mailboxCapacity: number;
   requestTimeoutMs: number;
   idleMs: number;
-  observer?: ScheduleActorObserver;
+  observer?: ScheduleActorObserver & GroupCommitObserver;
 }
 
 export class ActorEngine implements ReservationEngine {
@@ -30,8 +33,13 @@ export class ActorEngine implements ReservationEngine {
   private started = false;
 
   constructor(private readonly options: ActorEngineOptions) {
+    const committer = new GroupCommitter(
+      options.db,
+      { maxInFlight: options.commitsInFlight, maxEvents: options.settings.writer.maxBatch },
+      options.observer,
+    );
     this.registry = new ScheduleRegistry(
-      { db: options.db, loadCatalogue: options.loadCatalogue, settings: options.settings, observer: options.observer },
+      { db: options.db, committer, loadCatalogue: options.loadCatalogue, settings: options.settings, observer: options.observer },
       { mailboxCapacity: options.mailboxCapacity, idleMs: options.idleMs },
     );
   }

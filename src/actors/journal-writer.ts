@@ -2,8 +2,9 @@
  * The journal writer of one schedule actor: a serial queue of work, committed in order.
  *
  * Group commit: while one commit is in flight, appended events pile up; the next commit takes
- * them all (up to maxBatch) in one statement. At low load a lone event commits at once; at high
- * load batches grow by themselves, so no timer trades latency for throughput.
+ * them all (up to maxBatch) in one statement, which the GroupCommitter may join with other
+ * schedules' batches. At low load a lone event commits at once; at high load batches grow by
+ * themselves, so no timer trades latency for throughput.
  *
  * Exclusive work (a payment: balance debit + journal event + outbox in one transaction) takes
  * its place in the same queue, so a schedule's events keep one order.
@@ -14,7 +15,8 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { CommitFailedError } from './actor-errors';
-import { appendEvents, type JournalEntry } from '../persistence/journal-store';
+import type { JournalEntry } from '../persistence/journal-store';
+import type { GroupCommitter } from './group-committer';
 
 export interface JournalWriterOptions {
   maxBatch: number;
@@ -23,7 +25,6 @@ export interface JournalWriterOptions {
 }
 
 export interface JournalWriterObserver {
-  batchCommitted?(events: number, seconds: number): void;
   failed?(error: unknown): void;
 }
 
@@ -56,6 +57,7 @@ export class JournalWriter {
 
   constructor(
     private readonly db: Pool,
+    private readonly committer: GroupCommitter,
     private readonly scheduleId: string,
     private readonly options: JournalWriterOptions,
     private readonly observer: JournalWriterObserver = {},
@@ -73,6 +75,13 @@ export class JournalWriter {
     if (entries.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.enqueue({ kind: 'append', entries, resolve, reject });
+    });
+  }
+
+  /** Resolves when everything queued before it has committed; rejects if any of it fails. */
+  barrier(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.enqueue({ kind: 'append', entries: [], resolve, reject });
     });
   }
 
@@ -122,9 +131,7 @@ export class JournalWriter {
           const batch = this.takeAppendBatch();
           const entries = batch.flatMap((work) => work.entries);
           await this.commit(batch, async () => {
-            const started = process.hrtime.bigint();
-            await appendEvents(this.db, this.scheduleId, entries);
-            this.observer.batchCommitted?.(entries.length, Number(process.hrtime.bigint() - started) / 1e9);
+            if (entries.length > 0) await this.committer.commit(this.scheduleId, entries);
             for (const work of batch) work.resolve();
           });
         }

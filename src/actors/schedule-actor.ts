@@ -7,7 +7,8 @@
  */
 import type { Pool } from 'pg';
 import type { ActorBehavior, ActorMailbox, Reply } from './actor-runtime';
-import { ActorUnavailableError } from './actor-errors';
+import { EngineUnavailableError } from '../engine/engine-unavailable-error';
+import type { GroupCommitter } from './group-committer';
 import { JournalWriter, type JournalWriterObserver, type JournalWriterOptions } from './journal-writer';
 import { SeatMapView } from './seat-map-view';
 import { recoverSchedule } from './schedule-recovery';
@@ -42,15 +43,18 @@ export interface ScheduleActorSettings {
   maxSeatsPerUser: number;
   outboxTopic: string;
   snapshotEveryEvents: number;
+  snapshotEveryMs: number;
   writer: JournalWriterOptions;
 }
 
 export interface ScheduleActorObserver extends JournalWriterObserver {
+  failed?(error: unknown): void;
   recovered?(scheduleId: string, seconds: number, events: number): void;
 }
 
 export interface ScheduleActorDeps {
   db: Pool;
+  committer: GroupCommitter;
   loadCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined>;
   settings: ScheduleActorSettings;
   observer?: ScheduleActorObserver;
@@ -64,6 +68,8 @@ interface Live {
   expiryTimers: Map<string, NodeJS.Timeout>;
   snapshotSeq: number;
   snapshotAt: Date | undefined;
+  snapshotInFlight: boolean;
+  recoveredAt: number;
 }
 
 export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage, ScheduleReply> {
@@ -78,8 +84,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     private readonly deps: ScheduleActorDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.writer = new JournalWriter(deps.db, scheduleId, deps.settings.writer, {
-      batchCommitted: deps.observer?.batchCommitted,
+    this.writer = new JournalWriter(deps.db, deps.committer, scheduleId, deps.settings.writer, {
       failed: (error) => {
         deps.observer?.failed?.(error);
         // The in-memory state holds events that were not committed: readers must not see it,
@@ -137,7 +142,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       return live;
     } catch (error) {
       this.dispose();
-      reply.fail(error instanceof ActorUnavailableError ? error : new ActorUnavailableError(String(error), 1));
+      reply.fail(error instanceof EngineUnavailableError ? error : new EngineUnavailableError(String(error), 1));
       return null;
     }
   }
@@ -155,6 +160,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       expiryTimers: new Map(),
       snapshotSeq: recovered.snapshotSeq,
       snapshotAt: recovered.snapshotAt,
+      snapshotInFlight: false,
+      recoveredAt: this.now(),
     };
     this.writer.reset();
     this.live = live;
@@ -279,22 +286,29 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   }
 
   /**
-   * Snapshots go through the writer's queue behind the events they cover, so a snapshot never
-   * includes an event that failed to commit. The JSON is taken now, the write happens later.
+   * Every N events or T seconds. The state is copied now (it may include events still in flight)
+   * and written only once the writer has committed everything up to it, on the side: the journal
+   * never waits for a snapshot, and a snapshot never holds an event that failed to commit.
    */
   private maybeSnapshot(live: Live): void {
-    if (live.state.seq - live.snapshotSeq < this.deps.settings.snapshotEveryEvents) return;
+    const { snapshotEveryEvents, snapshotEveryMs } = this.deps.settings;
+    const pending = live.state.seq - live.snapshotSeq;
+    const lastAt = live.snapshotAt?.getTime() ?? live.recoveredAt;
+    const due = pending >= snapshotEveryEvents || (pending > 0 && this.now() - lastAt >= snapshotEveryMs);
+    if (!due || live.snapshotInFlight) return;
     const snapshot = toSnapshot(live.state);
-    live.snapshotSeq = snapshot.seq;
+    live.snapshotInFlight = true;
     this.writer
-      .transaction(async (tx) => {
-        await saveSnapshot(tx, this.scheduleId, snapshot);
-        return { commit: true, value: undefined };
-      })
+      .barrier()
+      .then(() => saveSnapshot(this.deps.db, this.scheduleId, snapshot))
       .then(
-        () => (live.snapshotAt = new Date()),
-        () => undefined, // the writer failed: the actor reloads, a later snapshot will follow
-      );
+        () => {
+          live.snapshotSeq = snapshot.seq;
+          live.snapshotAt = new Date(this.now());
+        },
+        () => undefined, // a failed commit makes the actor reload; a failed write is retried later
+      )
+      .finally(() => (live.snapshotInFlight = false));
   }
 }
 

@@ -15,6 +15,8 @@ function decideHold(state: ScheduleState, command: Extract<ScheduleCommand, { ty
   const { seatNos, userId } = command;
   const outOfRange = seatNos.filter((n) => !Number.isInteger(n) || n < 1 || n > state.catalogue.seatCount);
   if (outOfRange.length > 0) return reject({ code: 'SEAT_OUT_OF_RANGE', seatNos: outOfRange });
+  const duplicates = seatNos.filter((n, i) => seatNos.indexOf(n) !== i);
+  if (duplicates.length > 0) return reject({ code: 'DUPLICATE_SEAT', seatNos: duplicates });
   const taken = seatNos.filter((n) => state.seatOwner[n - 1] !== null);
   if (taken.length > 0) return reject({ code: 'SEAT_UNAVAILABLE', seatNos: taken });
   const held = state.heldSeatsByUser.get(userId) ?? 0;

@@ -17,6 +17,7 @@ export type ScheduleCommand =
 /** Business refusals: result values, not exceptions. Mapped to HTTP codes at the edge. */
 export type Rejection =
   | { code: 'SEAT_OUT_OF_RANGE'; seatNos: number[] }
+  | { code: 'DUPLICATE_SEAT'; seatNos: number[] }
   | { code: 'SEAT_UNAVAILABLE'; seatNos: number[] }
   | { code: 'LIMIT_EXCEEDED'; limit: number; held: number }
   | { code: 'RESERVATION_NOT_FOUND' }

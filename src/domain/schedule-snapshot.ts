@@ -1,11 +1,18 @@
-/** A schedule's state at one sequence number, as plain JSON (the catalogue is not part of it). */
+/**
+ * A schedule's state at one sequence number, as compact JSON (tuples, not objects: a sold-out
+ * 100,000-seat schedule snapshots in a few MB). The catalogue is not part of it.
+ */
 import { emptyState, type Hold, type ScheduleState, type SeatCatalogue } from './schedule-state';
+
+/** [reservationId, userId, seatNos, amount, expiresAt] */
+type HoldTuple = [string, string, number[], number, number];
+/** [reservationId, seatNos] */
+type SaleTuple = [string, number[]];
 
 export interface ScheduleSnapshot {
   seq: number;
-  holds: Hold[];
-  /** Sold seats grouped by the reservation that bought them. */
-  sales: { reservationId: string; seatNos: number[] }[];
+  holds: HoldTuple[];
+  sales: SaleTuple[];
 }
 
 export function toSnapshot(state: ScheduleState): ScheduleSnapshot {
@@ -13,31 +20,30 @@ export function toSnapshot(state: ScheduleState): ScheduleSnapshot {
   for (let index = 0; index < state.sold.length; index++) {
     if (state.sold[index] !== 1) continue;
     const reservationId = state.seatOwner[index]!;
-    const seats = sales.get(reservationId) ?? [];
-    seats.push(index + 1);
-    sales.set(reservationId, seats);
+    const seats = sales.get(reservationId);
+    if (seats) seats.push(index + 1);
+    else sales.set(reservationId, [index + 1]);
   }
-  return {
-    seq: state.seq,
-    holds: [...state.holds.values()].map((hold) => ({ ...hold, seatNos: [...hold.seatNos] })),
-    sales: [...sales].map(([reservationId, seatNos]) => ({ reservationId, seatNos })),
-  };
+  const holds: HoldTuple[] = [];
+  for (const h of state.holds.values()) holds.push([h.reservationId, h.userId, [...h.seatNos], h.amount, h.expiresAt]);
+  return { seq: state.seq, holds, sales: [...sales] };
 }
 
 export function fromSnapshot(scheduleId: string, catalogue: SeatCatalogue, snapshot: ScheduleSnapshot): ScheduleState {
   const state = emptyState(scheduleId, catalogue);
-  for (const sale of snapshot.sales) {
-    for (const seatNo of sale.seatNos) {
-      state.seatOwner[seatNo - 1] = sale.reservationId;
+  for (const [reservationId, seatNos] of snapshot.sales) {
+    for (const seatNo of seatNos) {
+      state.seatOwner[seatNo - 1] = reservationId;
       state.sold[seatNo - 1] = 1;
     }
-    state.soldCount += sale.seatNos.length;
+    state.soldCount += seatNos.length;
   }
-  for (const hold of snapshot.holds) {
-    state.holds.set(hold.reservationId, hold);
-    for (const seatNo of hold.seatNos) state.seatOwner[seatNo - 1] = hold.reservationId;
-    state.heldCount += hold.seatNos.length;
-    state.heldSeatsByUser.set(hold.userId, (state.heldSeatsByUser.get(hold.userId) ?? 0) + hold.seatNos.length);
+  for (const [reservationId, userId, seatNos, amount, expiresAt] of snapshot.holds) {
+    const hold: Hold = { reservationId, userId, seatNos, amount, expiresAt };
+    state.holds.set(reservationId, hold);
+    for (const seatNo of seatNos) state.seatOwner[seatNo - 1] = reservationId;
+    state.heldCount += seatNos.length;
+    state.heldSeatsByUser.set(userId, (state.heldSeatsByUser.get(userId) ?? 0) + seatNos.length);
   }
   state.seq = snapshot.seq;
   return state;

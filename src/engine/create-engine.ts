@@ -30,7 +30,7 @@ export function createEngine({ config, db, redis, metrics, schedules }: EngineDe
     case 'sql':
       return new SqlEngine(baseline);
     case 'lock':
-      return new LockEngine({ ...baseline, redis, keyPrefix: `${config.redisKeyPrefix}lock:` });
+      return new LockEngine({ ...baseline, redis, keyPrefix: config.redisKeyPrefix });
     case 'actor':
       return new ActorEngine({
         db,
@@ -40,13 +40,15 @@ export function createEngine({ config, db, redis, metrics, schedules }: EngineDe
           maxSeatsPerUser: config.maxSeatsPerHold,
           outboxTopic: config.kafkaTopicConfirmed,
           snapshotEveryEvents: config.actor.snapshotEveryEvents,
+          snapshotEveryMs: config.actor.snapshotEverySeconds * 1000,
           writer: { maxBatch: config.actor.journalMaxBatch, lingerMs: config.actor.journalFlushMs },
         },
+        commitsInFlight: config.actor.journalCommitsInFlight,
         mailboxCapacity: config.actor.mailboxCapacity,
         requestTimeoutMs: config.actor.requestTimeoutMs,
         idleMs: config.actor.idleMs,
         observer: {
-          batchCommitted: (events, seconds) => {
+          committed: (events, _schedules, seconds) => {
             metrics.journalBatchSize.observe(events);
             metrics.journalCommitSeconds.observe(seconds);
           },

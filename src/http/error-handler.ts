@@ -1,12 +1,12 @@
 /** The one place where errors become problem+json responses. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from './problem';
-import { ActorUnavailableError } from '../actors/actor-errors';
+import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import { isTransientDatabaseError } from '../persistence/database';
 
 function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof Problem) return error;
-  if (error instanceof ActorUnavailableError) {
+  if (error instanceof EngineUnavailableError) {
     return new Problem('SERVICE_UNAVAILABLE', undefined, { retryAfterSeconds: error.retryAfterSeconds });
   }
   if (isTransientDatabaseError(error)) {

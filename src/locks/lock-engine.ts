@@ -42,7 +42,8 @@ import { scheduleLockKeys } from './lock-keys';
 import { lockAndCheckSeats } from './locked-seat-check';
 import { RedisLocks, type LockLease } from './redis-locks';
 import { SeatMapCache } from './seat-map-cache';
-import { impossibleSeatNos, lockOrder } from './seat-numbers';
+import { SeatCounts } from './seat-counts';
+import { lockOrder, seatsOutOfRange } from './seat-numbers';
 import { queryAvailableSeats, querySeatMapJson } from './seat-map-query';
 import { refuse, retryOnDeadlock, runTransaction } from './transaction';
 
@@ -57,12 +58,14 @@ export class LockEngine implements ReservationEngine {
   private readonly cache: SeatMapCache;
   private readonly sweeper: ExpirySweeper;
   private readonly inFlight = new InFlight('lock');
+  private readonly seatCounts: SeatCounts;
   private readonly onError: (error: unknown, context: string) => void;
 
   constructor(private readonly options: LockEngineOptions) {
     this.db = options.db;
     this.redis = options.redis;
     this.now = options.now ?? Date.now;
+    this.seatCounts = new SeatCounts(options.db);
     this.onError = options.onBackgroundError ?? defaultBackgroundError;
     this.locks = new RedisLocks(
       options.redis,
@@ -130,8 +133,9 @@ export class LockEngine implements ReservationEngine {
   private async lockedHold(request: HoldRequest): Promise<HoldResult> {
     const { scheduleId, seatNos } = request;
     if (seatNos.length === 0) throw new RangeError('a hold needs at least one seat');
-    const impossible = impossibleSeatNos(seatNos);
-    if (impossible.length > 0) return { ok: false, rejection: { code: 'SEAT_OUT_OF_RANGE', seatNos: impossible } };
+    // Out of range is decided in memory, before any lock (as the actor engine does).
+    const outOfRange = seatsOutOfRange(seatNos, await this.seatCounts.of(scheduleId));
+    if (outOfRange.length > 0) return { ok: false, rejection: { code: 'SEAT_OUT_OF_RANGE', seatNos: outOfRange } };
     const ordered = lockOrder(seatNos);
     const keys = scheduleLockKeys(this.options.keyPrefix, scheduleId);
     const acquired = await this.locks.acquireInOrder(ordered.map((seatNo) => keys.seat(seatNo)));

@@ -8,6 +8,7 @@ import { prepared } from './prepared';
 
 export interface SeatCheck {
   amount: number;
+  /** Defensive only: the engine has ruled out seats beyond the schedule's seat count already. */
   missing: number[];
   taken: number[];
 }

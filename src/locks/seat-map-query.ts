@@ -1,8 +1,9 @@
 /**
  * Seat-map reads of the baselines: straight from the seats table (the actor engine serves them
- * from memory; this query IS the baselines' cost of a read). The JSON is assembled by PostgreSQL
- * in one text value, in the same compact shape as the actor engine's, so Node neither parses
- * nor builds one object per seat.
+ * from memory; this query IS the baselines' cost of a read). PostgreSQL assembles the JSON in one
+ * text value, in the same compact shape as the actor engine's. Measured on 100,000 seats it costs
+ * about what parsing the rows and building the string in Node costs, but it runs in the database
+ * process instead of blocking the event loop (and every other request) for that long.
  */
 import type { Pool } from 'pg';
 import { prepared } from './prepared';

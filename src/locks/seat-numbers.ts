@@ -1,11 +1,9 @@
 /** Seat numbers as a hold request brings them, checked before they reach SQL. */
 
-/** Largest value of a PostgreSQL integer: anything above cannot be a seat (and would not cast). */
-const MAX_INT4 = 2_147_483_647;
-
-/** Seat numbers no schedule can have (not positive integers): out of range without a query. */
-export function impossibleSeatNos(seatNos: number[]): number[] {
-  return seatNos.filter((n) => !Number.isInteger(n) || n < 1 || n > MAX_INT4);
+/** Requested seats the schedule does not have (all of them when the schedule is unknown). */
+export function seatsOutOfRange(seatNos: number[], seatCount: number | undefined): number[] {
+  const count = seatCount ?? 0;
+  return seatNos.filter((n) => !Number.isInteger(n) || n < 1 || n > count);
 }
 
 /**

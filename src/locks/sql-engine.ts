@@ -22,7 +22,8 @@ import { beginWithUserHoldLock, heldReservation, insertHoldWithinLimit } from '.
 import { payHold } from './hold-payment';
 import { releaseHold } from './hold-release';
 import { InFlight } from './in-flight';
-import { impossibleSeatNos, lockOrder } from './seat-numbers';
+import { SeatCounts } from './seat-counts';
+import { lockOrder, seatsOutOfRange } from './seat-numbers';
 import { queryAvailableSeats, querySeatMapJson } from './seat-map-query';
 import { refuse, retryOnDeadlock, runTransaction } from './transaction';
 
@@ -34,10 +35,12 @@ export class SqlEngine implements ReservationEngine {
   private readonly now: () => number;
   private readonly sweeper: ExpirySweeper;
   private readonly inFlight = new InFlight('sql');
+  private readonly seatCounts: SeatCounts;
 
   constructor(private readonly options: SqlEngineOptions) {
     this.db = options.db;
     this.now = options.now ?? Date.now;
+    this.seatCounts = new SeatCounts(options.db);
     const onError = options.onBackgroundError ?? defaultBackgroundError;
     this.sweeper = new ExpirySweeper({
       db: options.db,
@@ -88,30 +91,24 @@ export class SqlEngine implements ReservationEngine {
   }
 
   /**
-   * Four round trips: BEGIN + advisory lock, the conditional claim, the limit check + insert,
-   * COMMIT (or ROLLBACK). Refusals come in the actor engine's order: out of range, taken, limit.
+   * Refusals come in the actor engine's order: out of range (in memory), taken, limit. Four round
+   * trips: BEGIN + advisory lock, the conditional claim, the limit check + insert, COMMIT (or
+   * ROLLBACK).
    */
   private async tryHold({ reservationId, userId, scheduleId, seatNos }: HoldRequest): Promise<HoldResult> {
     if (seatNos.length === 0) throw new RangeError('a hold needs at least one seat');
-    const impossible = impossibleSeatNos(seatNos);
-    if (impossible.length > 0) return { ok: false, rejection: { code: 'SEAT_OUT_OF_RANGE', seatNos: impossible } };
+    const outOfRange = seatsOutOfRange(seatNos, await this.seatCounts.of(scheduleId));
+    if (outOfRange.length > 0) return { ok: false, rejection: { code: 'SEAT_OUT_OF_RANGE', seatNos: outOfRange } };
     const now = this.now();
     const { holdTtlMs, maxSeatsPerUser } = this.options;
     return runTransaction<HoldResult>(
       this.db,
       async (tx) => {
         const claim = await claimAvailableSeats(tx, scheduleId, reservationId, lockOrder(seatNos));
-        if (claim.missing.length > 0) {
-          return refuse({ code: 'SEAT_OUT_OF_RANGE', seatNos: claim.missing });
-        }
-        if (claim.taken.length > 0) {
-          return refuse({ code: 'SEAT_UNAVAILABLE', seatNos: claim.taken });
-        }
+        if (claim.taken.length > 0) return refuse({ code: 'SEAT_UNAVAILABLE', seatNos: claim.taken });
         const hold = { reservationId, userId, scheduleId, seatNos, amount: claim.amount, now, holdTtlMs };
         const { inserted, held } = await insertHoldWithinLimit(tx, hold, maxSeatsPerUser, { markSeats: false });
-        if (!inserted) {
-          return refuse({ code: 'LIMIT_EXCEEDED', limit: maxSeatsPerUser, held });
-        }
+        if (!inserted) return refuse({ code: 'LIMIT_EXCEEDED', limit: maxSeatsPerUser, held });
         return { commit: true, value: { ok: true, reservation: heldReservation(hold) } };
       },
       beginWithUserHoldLock(scheduleId, userId),

@@ -20,12 +20,16 @@ export async function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Pro
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
+    client.release();
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection whose ROLLBACK fails is broken: destroy it rather than return it to the pool.
+    const broken = await client.query('ROLLBACK').then(
+      () => false,
+      () => true,
+    );
+    client.release(broken);
     throw error;
-  } finally {
-    client.release();
   }
 }
 

@@ -15,6 +15,7 @@ export interface JournalEntry {
 
 interface NewReservation {
   id: string;
+  scheduleId: string;
   userId: string;
   seatNos: number[];
   amount: number;
@@ -23,28 +24,37 @@ interface NewReservation {
   at: number;
 }
 
+/** The events one schedule appends in a batch, in order. */
+export interface ScheduleBatch {
+  scheduleId: string;
+  entries: JournalEntry[];
+}
+
 /** The reservation rows a batch inserts or updates; a hold ended in the same batch is inserted ended. */
-function reservationChanges(entries: JournalEntry[]) {
+function reservationChanges(batches: ScheduleBatch[]) {
   const inserted = new Map<string, NewReservation>();
   const updated = new Map<string, { status: string; at: number }>();
-  for (const { event } of entries) {
-    if (event.type === 'SeatsHeld') {
-      inserted.set(event.reservationId, {
-        id: event.reservationId,
-        userId: event.userId,
-        seatNos: event.seatNos,
-        amount: event.amount,
-        status: 'HELD',
-        expiresAt: event.expiresAt,
-        at: event.at,
-      });
-      continue;
+  for (const { scheduleId, entries } of batches) {
+    for (const { event } of entries) {
+      if (event.type === 'SeatsHeld') {
+        inserted.set(event.reservationId, {
+          id: event.reservationId,
+          scheduleId,
+          userId: event.userId,
+          seatNos: event.seatNos,
+          amount: event.amount,
+          status: 'HELD',
+          expiresAt: event.expiresAt,
+          at: event.at,
+        });
+        continue;
+      }
+      if (event.type === 'SeatsSold') throw new Error('SeatsSold is journaled by the payment transaction');
+      const status = event.type === 'HoldReleased' ? 'CANCELLED' : 'EXPIRED';
+      const fresh = inserted.get(event.reservationId);
+      if (fresh) fresh.status = status;
+      else updated.set(event.reservationId, { status, at: event.at });
     }
-    if (event.type === 'SeatsSold') throw new Error('SeatsSold is journaled by the payment transaction');
-    const status = event.type === 'HoldReleased' ? 'CANCELLED' : 'EXPIRED';
-    const fresh = inserted.get(event.reservationId);
-    if (fresh) fresh.status = status;
-    else updated.set(event.reservationId, { status, at: event.at });
   }
   return { inserted: [...inserted.values()], updated: [...updated.entries()] };
 }
@@ -52,27 +62,31 @@ function reservationChanges(entries: JournalEntry[]) {
 const APPEND_BATCH = `
 WITH journal_rows AS (
   INSERT INTO journal (schedule_id, seq, type, payload)
-  SELECT $1, e.seq, e.type, e.payload::jsonb FROM unnest($2::bigint[], $3::text[], $4::text[]) AS e(seq, type, payload)
+  SELECT e.schedule_id, e.seq, e.type, e.payload::jsonb
+  FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[]) AS e(schedule_id, seq, type, payload)
 ), new_reservations AS (
   INSERT INTO reservations (id, user_id, schedule_id, seat_nos, amount, status, expires_at, created_at, updated_at)
-  SELECT r.id, r.user_id, $1, r.seat_nos::int[], r.amount, r.status, to_timestamp(r.expires_at / 1000.0),
+  SELECT r.id, r.user_id, r.schedule_id, r.seat_nos::int[], r.amount, r.status, to_timestamp(r.expires_at / 1000.0),
          to_timestamp(r.at / 1000.0), to_timestamp(r.at / 1000.0)
-  FROM unnest($5::uuid[], $6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::float8[], $11::float8[])
-       AS r(id, user_id, seat_nos, amount, status, expires_at, at)
+  FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::float8[], $12::float8[])
+       AS r(id, user_id, schedule_id, seat_nos, amount, status, expires_at, at)
 )
 UPDATE reservations SET status = u.status, updated_at = to_timestamp(u.at / 1000.0)
-FROM unnest($12::uuid[], $13::text[], $14::float8[]) AS u(id, status, at)
+FROM unnest($13::uuid[], $14::text[], $15::float8[]) AS u(id, status, at)
 WHERE reservations.id = u.id AND reservations.status = 'HELD'`;
 
-export async function appendEvents(db: Pool, scheduleId: string, entries: JournalEntry[]): Promise<void> {
-  const { inserted, updated } = reservationChanges(entries);
+/** Appends the batches of one or many schedules in one statement: all of it commits, or none. */
+export async function appendEvents(db: Pool, batches: ScheduleBatch[]): Promise<void> {
+  const rows = batches.flatMap(({ scheduleId, entries }) => entries.map((entry) => ({ scheduleId, ...entry })));
+  const { inserted, updated } = reservationChanges(batches);
   await db.query(APPEND_BATCH, [
-    scheduleId,
-    entries.map((e) => e.seq),
-    entries.map((e) => e.event.type),
-    entries.map((e) => JSON.stringify(e.event)),
+    rows.map((r) => r.scheduleId),
+    rows.map((r) => r.seq),
+    rows.map((r) => r.event.type),
+    rows.map((r) => JSON.stringify(r.event)),
     inserted.map((r) => r.id),
     inserted.map((r) => r.userId),
+    inserted.map((r) => r.scheduleId),
     inserted.map((r) => `{${r.seatNos.join(',')}}`),
     inserted.map((r) => r.amount),
     inserted.map((r) => r.status),

@@ -5,10 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Problem } from '../http/problem';
-import type { ReservationEngine } from '../engine/reservation-engine';
+import type { PayRequest, ReservationEngine } from '../engine/reservation-engine';
 import { requestHash, type IdempotencyStore } from '../persistence/idempotency-store';
 import type { ReservationRepository } from '../persistence/reservation-repository';
-import type { TokenQueue } from '../queue/token-queue';
+import type { TokenLookup, TokenQueue } from '../queue/token-queue';
 import { replayOrRefuse, type Replay } from './idempotency';
 import { rejectionProblem } from './rejections';
 import type { ScheduleDirectory } from './schedule-directory';
@@ -33,7 +33,25 @@ export class PaymentService {
     const hash = requestHash({ reservationId });
     const seen = await this.idempotency.find(scope, idempotencyKey);
     if (seen) return replayOrRefuse(seen, hash);
+    try {
+      return await this.payFirstTime(token, lookup, userId, reservationId, { scope, key: idempotencyKey, requestHash: hash });
+    } catch (error) {
+      // A concurrent request with the same key may have paid meanwhile (which is why this one
+      // found the reservation CONFIRMED or its token expired): answer with that payment.
+      if (!(error instanceof Problem) || error.status >= 500) throw error;
+      const winner = await this.idempotency.find(scope, idempotencyKey);
+      if (winner) return replayOrRefuse(winner, hash);
+      throw error;
+    }
+  }
 
+  private async payFirstTime(
+    token: string,
+    lookup: TokenLookup,
+    userId: string,
+    reservationId: string,
+    idempotency: PayRequest['idempotency'],
+  ): Promise<Replay> {
     const reservation = await this.reservations.find(reservationId);
     if (!reservation) throw new Problem('RESERVATION_NOT_FOUND');
     const schedule = await this.schedules.find(reservation.scheduleId);
@@ -42,18 +60,8 @@ export class PaymentService {
     if (reservation.status === 'EXPIRED') throw new Problem('RESERVATION_EXPIRED');
     if (reservation.status !== 'HELD') throw new Problem('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
 
-    const result = await this.engine.pay({
-      reservation,
-      userId,
-      paymentId: randomUUID(),
-      idempotency: { scope, key: idempotencyKey, requestHash: hash },
-    });
-    if (!result.ok) {
-      // A concurrent request with the same key may have paid first: answer with its result.
-      const winner = await this.idempotency.find(scope, idempotencyKey);
-      if (winner) return replayOrRefuse(winner, hash);
-      throw rejectionProblem(result.rejection);
-    }
+    const result = await this.engine.pay({ reservation, userId, paymentId: randomUUID(), idempotency });
+    if (!result.ok) throw rejectionProblem(result.rejection);
     // The payment is committed; the token's slot goes to the next in line. If Redis fails here
     // the token still ends at its TTL, so the failure is reported, not thrown.
     await this.queue.expire(token).catch(this.onTokenExpiryFailed);

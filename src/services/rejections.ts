@@ -6,6 +6,8 @@ export function rejectionProblem(rejection: EngineRejection): Problem {
   switch (rejection.code) {
     case 'SEAT_OUT_OF_RANGE':
       return new Problem('VALIDATION_FAILED', `no such seat: ${rejection.seatNos.join(', ')}`);
+    case 'DUPLICATE_SEAT':
+      return new Problem('VALIDATION_FAILED', `seat listed twice: ${rejection.seatNos.join(', ')}`);
     case 'SEAT_UNAVAILABLE':
       return new Problem('SEAT_UNAVAILABLE', `not available: seat ${rejection.seatNos.join(', ')}`, {
         extensions: { seatNos: rejection.seatNos },

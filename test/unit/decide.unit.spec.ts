@@ -49,6 +49,12 @@ describe('schedule rules', () => {
     expect(decide(emptyState('s', catalogue(10)), hold('r', 'u', [11])).ok).toBe(false);
   });
 
+  it('when a seat is listed twice, then DUPLICATE_SEAT and nothing is held', () => {
+    const state = emptyState('s', catalogue(10));
+    expect(run(state, hold('r', 'u', [3, 3]))).toEqual({ ok: false, rejection: { code: 'DUPLICATE_SEAT', seatNos: [3] } });
+    expect(state.heldCount).toBe(0);
+  });
+
   it('when a user would hold more than the limit, then LIMIT_EXCEEDED', () => {
     const state = emptyState('s', catalogue(10));
     run(state, hold('r1', 'u1', [1, 2, 3]));
