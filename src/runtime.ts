@@ -80,7 +80,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     ),
   };
 
-  const app = buildApp(services);
+  const app = await buildApp(services);
   app.addHook('onClose', async () => {
     await engine.stop();
     await queue.stop();

@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppServices } from './app-services';
 import { errorHandler, sendProblem } from './error-handler';
+import { openApiRoutes, registerOpenApi } from './openapi/openapi';
 import { Problem } from './problem';
 import { adminRoutes } from './routes/admin-routes';
 import { concertRoutes } from './routes/concert-routes';
@@ -10,7 +11,7 @@ import { opsRoutes } from './routes/ops-routes';
 import { queueRoutes } from './routes/queue-routes';
 import { reservationRoutes } from './routes/reservation-routes';
 
-export function buildApp(services: AppServices): FastifyInstance {
+export async function buildApp(services: AppServices): Promise<FastifyInstance> {
   const app = Fastify({
     logger: services.config.logLevel === 'silent' ? false : { level: services.config.logLevel },
     bodyLimit: 1024 * 1024,
@@ -32,11 +33,13 @@ export function buildApp(services: AppServices): FastifyInstance {
     );
   });
 
+  await registerOpenApi(app);
   adminRoutes(app, services);
   queueRoutes(app, services);
   concertRoutes(app, services);
   reservationRoutes(app, services);
   moneyRoutes(app, services);
   opsRoutes(app, services);
+  openApiRoutes(app);
   return app;
 }

@@ -87,6 +87,18 @@ export const SchedulesResponse = Type.Object({
   ),
 });
 
+export const SeatMapResponse = Type.Object({
+  scheduleId: Uuid,
+  seats: Type.Array(
+    Type.Object({
+      seatNo: Type.Integer(),
+      grade: Type.String(),
+      price: Type.Integer(),
+      status: Type.Union([Type.Literal('AVAILABLE'), Type.Literal('HELD'), Type.Literal('SOLD')]),
+    }),
+  ),
+});
+
 // Reservations
 export const HoldBody = Type.Object(
   {

@@ -1,7 +1,7 @@
 /** Catalogue reads; no token needed. The seat map comes from the engine (actor memory). */
 import type { FastifyInstance } from 'fastify';
 import { Problem } from '../problem';
-import { ConcertParams, ConcertsResponse, ScheduleParams, SchedulesResponse } from '../schemas';
+import { ConcertParams, ConcertsResponse, ScheduleParams, SchedulesResponse, SeatMapResponse } from '../schemas';
 import type { AppServices } from '../app-services';
 
 export function concertRoutes(app: FastifyInstance, services: AppServices): void {
@@ -33,7 +33,8 @@ export function concertRoutes(app: FastifyInstance, services: AppServices): void
 
   app.get<{ Params: { scheduleId: string } }>(
     '/v1/schedules/:scheduleId/seats',
-    { schema: { params: ScheduleParams } },
+    // The engine hands over the JSON already serialized; the schema documents it.
+    { schema: { params: ScheduleParams, response: { 200: SeatMapResponse } } },
     async (request, reply) => {
       const { scheduleId } = request.params;
       if (!(await services.schedules.find(scheduleId))) throw new Problem('SCHEDULE_NOT_FOUND');

@@ -13,9 +13,9 @@ async function check(probe: () => Promise<unknown>): Promise<boolean> {
 }
 
 export function opsRoutes(app: FastifyInstance, services: AppServices): void {
-  app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/health/live', { schema: { summary: 'The process is up' } }, async () => ({ status: 'ok' }));
 
-  app.get('/health/ready', async () => {
+  app.get('/health/ready', { schema: { summary: 'PostgreSQL, Redis and the engine are ready (else 503)' } }, async () => {
     const [database, redis] = await Promise.all([
       check(() => services.db.query('SELECT 1')),
       check(() => services.redis.ping()),
@@ -27,7 +27,7 @@ export function opsRoutes(app: FastifyInstance, services: AppServices): void {
     return { status: 'ready', checks };
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { summary: 'Prometheus text exposition' } }, async (_request, reply) => {
     const body = await services.metrics.registry.metrics();
     return reply.type(services.metrics.registry.contentType).send(body);
   });
