@@ -1,0 +1,44 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('configuration', () => {
+  it('when nothing is set, then the documented defaults apply', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      engine: 'actor',
+      holdTtlSeconds: 300,
+      maxSeatsPerHold: 4,
+      queueMaxActive: 1000,
+      queueActiveTtlSeconds: 600,
+      kafkaTopicConfirmed: 'reservations.confirmed',
+      kafkaBrokers: ['localhost:9092'],
+      paymentGatewayUrl: undefined,
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['HOLD_TTL_SECONDS', '0'],
+    ['HOLD_TTL_SECONDS', '1.5'],
+    ['MAX_SEATS_PER_HOLD', '-1'],
+    ['QUEUE_MAX_ACTIVE', 'many'],
+    ['QUEUE_ACTIVE_TTL_SECONDS', ''.padEnd(3, '9') + 'x'],
+    ['RESERVATION_ENGINE', 'redlock'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['REDIS_URL', 'not a url'],
+    ['KAFKA_BROKERS', 'localhost'],
+    ['PAYMENT_GATEWAY_URL', 'ftp://gateway'],
+    ['LOG_LEVEL', 'loud'],
+    ['ADMIN_API_KEY', 'short'],
+    ['JOURNAL_MAX_BATCH', '0'],
+  ])('when %s is %p, then start-up stops with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} must be`));
+  });
+
+  it('when values are valid, then they are taken', () => {
+    const config = loadConfig({ RESERVATION_ENGINE: 'lock', KAFKA_BROKERS: 'a:9092, b:9093', HOLD_TTL_SECONDS: '60' });
+    expect([config.engine, config.kafkaBrokers, config.holdTtlSeconds]).toEqual(['lock', ['a:9092', 'b:9093'], 60]);
+  });
+});
