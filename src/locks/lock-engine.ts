@@ -11,10 +11,7 @@
  * A payment or release whose reservation lock stays busy throws LockBusyError (503, retry): a
  * concurrent request on the same reservation is running and its outcome decides ours.
  */
-import type Redis from 'ioredis';
-import type { Pool } from 'pg';
 import type {
-  ActorInfo,
   HoldRequest,
   HoldResult,
   PayRequest,
@@ -37,35 +34,26 @@ import { ExpirySweeper } from './expiry-sweeper';
 import { beginWithUserHoldLock, heldReservation, insertHoldWithinLimit } from './hold-insert';
 import { payHold } from './hold-payment';
 import { releaseHold } from './hold-release';
-import { InFlight } from './in-flight';
+import { BaselineEngine } from './baseline-engine';
 import { scheduleLockKeys } from './lock-keys';
 import { lockAndCheckSeats } from './locked-seat-check';
 import { RedisLocks, type LockLease } from './redis-locks';
 import { SeatMapCache } from './seat-map-cache';
-import { SeatCounts } from './seat-counts';
-import { lockOrder, seatsOutOfRange } from './seat-numbers';
-import { queryAvailableSeats, querySeatMapJson } from './seat-map-query';
+import { lockOrder } from './seat-numbers';
+import { querySeatMapJson } from './seat-map-query';
 import { refuse, retryOnDeadlock, runTransaction } from './transaction';
 
 export type { LockEngineOptions } from './engine-options';
 
-export class LockEngine implements ReservationEngine {
+export class LockEngine extends BaselineEngine implements ReservationEngine {
   readonly name = 'lock' as const;
-  private readonly db: Pool;
-  private readonly redis: Redis;
-  private readonly now: () => number;
   private readonly locks: RedisLocks;
   private readonly cache: SeatMapCache;
-  private readonly sweeper: ExpirySweeper;
-  private readonly inFlight = new InFlight('lock');
-  private readonly seatCounts: SeatCounts;
+  protected readonly sweeper: ExpirySweeper;
   private readonly onError: (error: unknown, context: string) => void;
 
   constructor(private readonly options: LockEngineOptions) {
-    this.db = options.db;
-    this.redis = options.redis;
-    this.now = options.now ?? Date.now;
-    this.seatCounts = new SeatCounts(options.db);
+    super('lock', options);
     this.onError = options.onBackgroundError ?? defaultBackgroundError;
     this.locks = new RedisLocks(
       options.redis,
@@ -83,20 +71,6 @@ export class LockEngine implements ReservationEngine {
       },
       onError: (error) => this.onError(error, 'expiry sweep'),
     });
-  }
-
-  async start(): Promise<void> {
-    this.inFlight.openGate();
-    this.sweeper.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.inFlight.close();
-    await this.sweeper.stop();
-  }
-
-  isReady(): boolean {
-    return this.inFlight.isOpen;
   }
 
   hold(request: HoldRequest): Promise<HoldResult> {
@@ -122,20 +96,11 @@ export class LockEngine implements ReservationEngine {
     return this.cache.get(scheduleId, () => querySeatMapJson(this.db, scheduleId));
   }
 
-  availableSeats(scheduleId: string): Promise<number> {
-    return queryAvailableSeats(this.db, scheduleId);
-  }
-
-  actors(): ActorInfo[] {
-    return [];
-  }
 
   private async lockedHold(request: HoldRequest): Promise<HoldResult> {
     const { scheduleId, seatNos } = request;
-    if (seatNos.length === 0) throw new RangeError('a hold needs at least one seat');
-    // Out of range is decided in memory, before any lock (as the actor engine does).
-    const outOfRange = seatsOutOfRange(seatNos, await this.seatCounts.of(scheduleId));
-    if (outOfRange.length > 0) return { ok: false, rejection: { code: 'SEAT_OUT_OF_RANGE', seatNos: outOfRange } };
+    const outOfRange = await this.refuseOutOfRange(request);
+    if (outOfRange) return outOfRange;
     const ordered = lockOrder(seatNos);
     const keys = scheduleLockKeys(this.options.keyPrefix, scheduleId);
     const acquired = await this.locks.acquireInOrder(ordered.map((seatNo) => keys.seat(seatNo)));

@@ -4,9 +4,7 @@
  * we know; release, payment and expiry are the shared conditional statements and transactions of
  * this folder. Seat maps are read from the seats table on every request.
  */
-import type { Pool } from 'pg';
 import type {
-  ActorInfo,
   HoldRequest,
   HoldResult,
   PayRequest,
@@ -21,26 +19,19 @@ import { ExpirySweeper } from './expiry-sweeper';
 import { beginWithUserHoldLock, heldReservation, insertHoldWithinLimit } from './hold-insert';
 import { payHold } from './hold-payment';
 import { releaseHold } from './hold-release';
-import { InFlight } from './in-flight';
-import { SeatCounts } from './seat-counts';
-import { lockOrder, seatsOutOfRange } from './seat-numbers';
-import { queryAvailableSeats, querySeatMapJson } from './seat-map-query';
+import { BaselineEngine } from './baseline-engine';
+import { lockOrder } from './seat-numbers';
+import { querySeatMapJson } from './seat-map-query';
 import { refuse, retryOnDeadlock, runTransaction } from './transaction';
 
 export type SqlEngineOptions = BaselineEngineOptions;
 
-export class SqlEngine implements ReservationEngine {
+export class SqlEngine extends BaselineEngine implements ReservationEngine {
   readonly name = 'sql' as const;
-  private readonly db: Pool;
-  private readonly now: () => number;
-  private readonly sweeper: ExpirySweeper;
-  private readonly inFlight = new InFlight('sql');
-  private readonly seatCounts: SeatCounts;
+  protected readonly sweeper: ExpirySweeper;
 
   constructor(private readonly options: SqlEngineOptions) {
-    this.db = options.db;
-    this.now = options.now ?? Date.now;
-    this.seatCounts = new SeatCounts(options.db);
+    super('sql', options);
     const onError = options.onBackgroundError ?? defaultBackgroundError;
     this.sweeper = new ExpirySweeper({
       db: options.db,
@@ -48,20 +39,6 @@ export class SqlEngine implements ReservationEngine {
       now: this.now,
       onError: (error) => onError(error, 'expiry sweep'),
     });
-  }
-
-  async start(): Promise<void> {
-    this.inFlight.openGate();
-    this.sweeper.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.inFlight.close();
-    await this.sweeper.stop();
-  }
-
-  isReady(): boolean {
-    return this.inFlight.isOpen;
   }
 
   hold(request: HoldRequest): Promise<HoldResult> {
@@ -82,23 +59,16 @@ export class SqlEngine implements ReservationEngine {
     return querySeatMapJson(this.db, scheduleId);
   }
 
-  availableSeats(scheduleId: string): Promise<number> {
-    return queryAvailableSeats(this.db, scheduleId);
-  }
-
-  actors(): ActorInfo[] {
-    return [];
-  }
 
   /**
    * Refusals come in the actor engine's order: out of range (in memory), taken, limit. Four round
    * trips: BEGIN + advisory lock, the conditional claim, the limit check + insert, COMMIT (or
    * ROLLBACK).
    */
-  private async tryHold({ reservationId, userId, scheduleId, seatNos }: HoldRequest): Promise<HoldResult> {
-    if (seatNos.length === 0) throw new RangeError('a hold needs at least one seat');
-    const outOfRange = seatsOutOfRange(seatNos, await this.seatCounts.of(scheduleId));
-    if (outOfRange.length > 0) return { ok: false, rejection: { code: 'SEAT_OUT_OF_RANGE', seatNos: outOfRange } };
+  private async tryHold(request: HoldRequest): Promise<HoldResult> {
+    const { reservationId, userId, scheduleId, seatNos } = request;
+    const outOfRange = await this.refuseOutOfRange(request);
+    if (outOfRange) return outOfRange;
     const now = this.now();
     const { holdTtlMs, maxSeatsPerUser } = this.options;
     return runTransaction<HoldResult>(

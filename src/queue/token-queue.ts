@@ -4,7 +4,7 @@ import { concertKeys } from './keys';
 import { type AdmissionContext, registerQueueCommands } from './queue-commands';
 import type { TokenDescription } from './script-replies';
 import { generateToken, isUuid, normalizeConcertId, parseToken } from './token-format';
-import type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions } from './types';
+import type { TokenInfo, TokenQueue, TokenQueueOptions } from './types';
 import { estimateWaitSeconds } from './wait-estimate';
 
 export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenStatus, TokenView } from './types';

@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp } from '../support/test-app';
 import { act, activeUser, createConcert, hold, holdRequest, seatStatuses } from '../support/api-client';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
