@@ -1,5 +1,6 @@
 /** The reservation engine of ovation: one actor per schedule decides every seat. */
 import type { Pool } from 'pg';
+import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import { GroupCommitter, type GroupCommitObserver } from './group-committer';
 import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
 import type { ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-actor';
@@ -40,7 +41,12 @@ export class ActorEngine implements ReservationEngine {
     );
     this.registry = new ScheduleRegistry(
       { db: options.db, committer, loadCatalogue: options.loadCatalogue, settings: options.settings, observer: options.observer },
-      { mailboxCapacity: options.mailboxCapacity, idleMs: options.idleMs },
+      {
+        mailboxCapacity: options.mailboxCapacity,
+        idleMs: options.idleMs,
+        // Every ask times out by then; the extra second lets the last commits land.
+        drainTimeoutMs: options.requestTimeoutMs + 1_000,
+      },
     );
   }
 
@@ -136,7 +142,8 @@ export class ActorEngine implements ReservationEngine {
     const { actor } = this.registry.get(scheduleId);
     if (!actor.view) await this.ask(scheduleId, { type: 'Load' });
     const view = actor.view;
-    if (!view) throw new Error(`schedule ${scheduleId} did not load`);
+    // A commit failed between the load and this read: the actor is recovering again.
+    if (!view) throw new EngineUnavailableError(`schedule ${scheduleId} is recovering`, 1);
     return view;
   }
 

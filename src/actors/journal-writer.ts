@@ -71,6 +71,10 @@ export class JournalWriter {
     return this.queue.length;
   }
 
+  get idle(): boolean {
+    return !this.running && this.queue.length === 0;
+  }
+
   append(entries: JournalEntry[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {

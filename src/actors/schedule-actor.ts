@@ -8,6 +8,7 @@
 import type { Pool } from 'pg';
 import type { ActorBehavior, ActorMailbox, Reply } from './actor-runtime';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
+import { ActorStoppedError } from './actor-errors';
 import type { GroupCommitter } from './group-committer';
 import { JournalWriter, type JournalWriterObserver, type JournalWriterOptions } from './journal-writer';
 import { SeatMapView } from './seat-map-view';
@@ -78,6 +79,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   private readonly now: () => number;
   /** The live generation, readable by the engine for the seat map and metrics. */
   private live: Live | null = null;
+  private handling = false;
+  private retired = false;
 
   constructor(
     readonly scheduleId: string,
@@ -134,8 +137,26 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     this.live = null;
   }
 
+  /** True while a message is being handled (the registry never passivates a busy actor). */
+  get busy(): boolean {
+    return this.handling;
+  }
+
+  /** Nothing queued or in flight in the journal writer. */
+  get writerIdle(): boolean {
+    return this.writer.idle;
+  }
+
+  /** Called by the registry when it retires this actor: no generation may start after this. */
+  retire(): void {
+    this.retired = true;
+    this.dispose();
+  }
+
   async handle(current: Live | null, message: ScheduleMessage, reply: Reply<ScheduleReply>): Promise<Live | null> {
+    this.handling = true;
     try {
+      if (this.retired) throw new ActorStoppedError(this.scheduleId);
       const live = await this.ensureLive(current);
       if (message.type === 'Pay') await this.pay(live, message, reply);
       else this.dispatch(live, message, reply);
@@ -144,6 +165,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       this.dispose();
       reply.fail(error instanceof EngineUnavailableError ? error : new EngineUnavailableError(String(error), 1));
       return null;
+    } finally {
+      this.handling = false;
     }
   }
 
@@ -164,18 +187,16 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       recoveredAt: this.now(),
     };
     this.writer.reset();
+    // Holds that ran out while nobody owned the schedule expire now, committed before the new
+    // generation is published, so no reader sees them HELD; the rest get their timers.
+    const now = this.now();
+    const overdue = [...live.state.holds.values()].filter((hold) => hold.expiresAt <= now);
+    await Promise.all(overdue.map((hold) => this.expire(live, hold.reservationId)));
+    if (this.retired) throw new ActorStoppedError(this.scheduleId);
+    for (const hold of live.state.holds.values()) this.armExpiry(live, hold);
     this.live = live;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.deps.observer?.recovered?.(this.scheduleId, seconds, recovered.replayed);
-    // Holds that ran out while nobody owned the schedule expire now (committed before the actor
-    // serves anyone, so no reader sees them HELD); the rest get their timers.
-    const now = this.now();
-    const overdue: Promise<void>[] = [];
-    for (const hold of [...live.state.holds.values()]) {
-      if (hold.expiresAt <= now) overdue.push(this.expire(live, hold.reservationId));
-      else this.armExpiry(live, hold);
-    }
-    await Promise.all(overdue);
     return live;
   }
 
@@ -186,10 +207,14 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       case 'Load':
         reply.ok({ kind: 'loaded' });
         return;
-      case 'Expire':
+      case 'Expire': {
+        const hold = live.state.holds.get(message.reservationId);
+        // Node timers may fire a millisecond before Date.now() reaches the deadline: re-arm.
+        if (hold && hold.expiresAt > now) return this.armExpiry(live, hold);
         // A failed commit is handled by the writer's failure path (the actor recovers).
         this.expire(live, message.reservationId).catch(() => undefined);
         return;
+      }
       case 'Hold': {
         const command = { ...message.command, type: 'Hold' as const, now, holdTtlMs: settings.holdTtlMs };
         const decision = decide(live.state, { ...command, maxSeatsPerUser: settings.maxSeatsPerUser });

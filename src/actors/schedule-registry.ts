@@ -14,6 +14,8 @@ export interface ScheduleEntry {
 export interface RegistryOptions {
   mailboxCapacity: number;
   idleMs: number;
+  /** How long a graceful stop waits for mailboxes and commits before it gives up on them. */
+  drainTimeoutMs: number;
 }
 
 export class ScheduleRegistry {
@@ -51,15 +53,20 @@ export class ScheduleRegistry {
     return [...this.entries.values()];
   }
 
+  /**
+   * Only an actor with nothing to do is passivated: no live hold (no timer to keep), nothing
+   * queued, no ask waiting, not handling a message, no commit in flight. So the next spawn for
+   * the schedule recovers exactly what this one had, and the two never write at once.
+   */
   passivateIdle(now: number): void {
     for (const [scheduleId, entry] of this.entries) {
+      const { actor, mailbox } = entry;
       const idle = now - entry.lastUsed >= this.options.idleMs;
-      if (idle && entry.actor.liveHolds === 0 && entry.mailbox.depth === 0 && entry.mailbox.inFlight === 0) {
+      const quiet = mailbox.depth === 0 && mailbox.inFlight === 0 && !actor.busy && actor.writerIdle;
+      if (idle && quiet && actor.liveHolds === 0) {
         this.entries.delete(scheduleId);
-        void entry.actor.drain().then(() => {
-          entry.mailbox.stop();
-          entry.actor.dispose();
-        });
+        actor.retire();
+        mailbox.stop();
       }
     }
   }
@@ -69,20 +76,21 @@ export class ScheduleRegistry {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
     const entries = [...this.entries.values()];
+    const deadline = Date.now() + this.options.drainTimeoutMs;
+    await Promise.all(entries.map((entry) => drainEntry(entry, deadline)));
     this.entries.clear();
-    await Promise.all(entries.map((entry) => drainEntry(entry)));
     for (const entry of entries) {
-      entry.mailbox.stop();
-      entry.actor.dispose();
+      entry.actor.retire();
+      entry.mailbox.stop(); // fails whatever is still waiting (only past the deadline) with 503
     }
     this.runtime.stop();
   }
 }
 
-async function drainEntry(entry: ScheduleEntry): Promise<void> {
-  // Asks still queued or waiting for their commit settle (or time out) before we stop.
-  while (entry.mailbox.depth > 0 || entry.mailbox.inFlight > 0) {
+/** Asks still queued or waiting for their commit settle (or time out) before the actor stops. */
+async function drainEntry(entry: ScheduleEntry, deadline: number): Promise<void> {
+  while ((entry.mailbox.depth > 0 || entry.mailbox.inFlight > 0 || entry.actor.busy) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  await entry.actor.drain();
+  await Promise.race([entry.actor.drain(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
 }

@@ -7,7 +7,14 @@ export type Db = Pool;
 export type Tx = PoolClient;
 
 export function createPool(connectionString: string, max: number): Pool {
-  const pool = new Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
+  const pool = new Pool({
+    connectionString,
+    max,
+    idleTimeoutMillis: 30_000,
+    // A hung connection must fail (and let an actor recover, or a shutdown finish), not block forever.
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: 30_000,
+  });
   // An idle client that loses its connection emits here; without a listener it would crash.
   pool.on('error', () => undefined);
   return pool;

@@ -10,6 +10,8 @@ import { estimateWaitSeconds } from './wait-estimate';
 export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenStatus, TokenView } from './types';
 
 const DEFAULT_ADMISSION_INTERVAL_MS = 250;
+/** A day: a client that lost the 201 of its payment can replay it for that long. */
+const DEFAULT_USED_TOKEN_RETENTION_SECONDS = 86_400;
 
 type LiveDescription = Extract<TokenDescription, { kind: 'live' }>;
 
@@ -29,8 +31,8 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     now: clock(),
     maxActive,
     activeTtlMs,
-    // A used or expired token is retained as long as it could have been active.
-    retentionMs: activeTtlMs,
+    // A used or expired token is kept this long, so that a payment replay can still find its user.
+    retentionMs: (options.usedTokenRetentionSeconds ?? DEFAULT_USED_TOKEN_RETENTION_SECONDS) * 1000,
   });
 
   const toInfo = (concertId: string, description: LiveDescription): TokenInfo => ({

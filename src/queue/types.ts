@@ -36,6 +36,8 @@ export interface TokenQueueOptions {
   now?: () => number;
   /** Called when a background admission sweep fails; default console.error. */
   onAdmissionError?: (error: unknown) => void;
+  /** How long a token ended by payment or TTL still resolves to its user (default 86,400). */
+  usedTokenRetentionSeconds?: number;
 }
 
 export interface TokenQueue {

@@ -38,6 +38,20 @@ describe.each(ENGINES)('hold expiry (%s engine)', (engine) => {
     expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(10_000);
   });
 
+  it('when 300 holds run out together, then every one of them expires and every seat is free again', async () => {
+    const concert = await createConcert(t.app, { seatCount: 300 });
+    const scheduleId = concert.schedules[0]!.scheduleId;
+    const users = await Promise.all(Array.from({ length: 75 }, () => activeUser(t.app, concert.concertId)));
+    await Promise.all(users.flatMap((u, i) => [1, 2, 3, 4].map((k) => hold(t.app, u.token, scheduleId, [i * 4 + k]))));
+
+    await sleep(2_000);
+
+    const seats = await seatStatuses(t.app, scheduleId);
+    expect([...seats.values()].filter((status) => status !== 'AVAILABLE')).toEqual([]);
+    const { rows } = await t.services.db.query(`SELECT count(*)::int AS n FROM reservations WHERE status = 'HELD'`);
+    expect(rows[0].n).toBe(0);
+  });
+
   it('when an expired seat is held again by someone else, then it succeeds', async () => {
     const concert = await createConcert(t.app);
     const scheduleId = concert.schedules[0]!.scheduleId;

@@ -189,7 +189,7 @@ describe('token queue (Redis)', () => {
   });
 
   test('when an active token outlives activeTtlSeconds, then lookup reports it used and its slot goes to the next waiting token', async () => {
-    const queue = makeQueue({ maxActive: 1, activeTtlSeconds: 60 });
+    const queue = makeQueue({ maxActive: 1, activeTtlSeconds: 60, usedTokenRetentionSeconds: 60 });
     const concertId = randomUUID();
     const [first, second] = await issueInOrder(queue, concertId, 2);
 
@@ -208,7 +208,7 @@ describe('token queue (Redis)', () => {
   });
 
   test('when the retention period of a used token has passed, then lookup reports it invalid', async () => {
-    const queue = makeQueue({ activeTtlSeconds: 1, now: Date.now });
+    const queue = makeQueue({ activeTtlSeconds: 1, usedTokenRetentionSeconds: 1, now: Date.now });
     const concertId = randomUUID();
     const { info } = await queue.issue('user-1', concertId);
 
@@ -218,6 +218,16 @@ describe('token queue (Redis)', () => {
     await sleep(1_100);
     expect(await queue.lookup(info.token)).toEqual({ kind: 'invalid' });
     expect(await redis.exists(tokenKeyOf(concertId, info.token))).toBe(0);
+  });
+
+  test('when a token was used, then by default it still resolves to its user a day later (payment replays)', async () => {
+    const queue = makeQueue({ activeTtlSeconds: 60 });
+    const concertId = randomUUID();
+    const { info } = await queue.issue('user-1', concertId);
+    await queue.expire(info.token);
+    const retentionMs = await redis.pttl(tokenKeyOf(concertId, info.token));
+    expect(retentionMs).toBeGreaterThan(86_000_000);
+    expect(retentionMs).toBeLessThanOrEqual(86_400_000);
   });
 
   test('when the user of a used token asks again, then a new token is issued', async () => {
