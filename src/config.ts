@@ -17,6 +17,8 @@ export interface Config {
   maxSeatsPerHold: number;
   queueMaxActive: number;
   queueActiveTtlSeconds: number;
+  /** How long an ACTIVE token lookup may be reused in memory (0: ask Redis every time). */
+  queueTokenCacheMs: number;
   paymentGatewayUrl: string | undefined;
   logLevel: string;
   /** Prefix of every Redis key this instance writes; lets tests and benchmarks share one Redis. */
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxSeatsPerHold: integer(env, 'MAX_SEATS_PER_HOLD', 4, 1, 100),
     queueMaxActive: integer(env, 'QUEUE_MAX_ACTIVE', 1000, 1, 10_000_000),
     queueActiveTtlSeconds: integer(env, 'QUEUE_ACTIVE_TTL_SECONDS', 600, 1, 86400),
+    queueTokenCacheMs: integer(env, 'QUEUE_TOKEN_CACHE_MS', 1_000, 0, 60_000),
     paymentGatewayUrl: url(env, 'PAYMENT_GATEWAY_URL', undefined, ['http:', 'https:']),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'ovation:'),

@@ -58,7 +58,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     maxActive: config.queueMaxActive,
     activeTtlSeconds: config.queueActiveTtlSeconds,
   });
-  const tokens = new TokenGuard(queue);
+  const tokens = new TokenGuard(queue, config.queueTokenCacheMs);
   const engine = createEngine({ config, db, redis, metrics, schedules });
   metrics.observeEngine(engine);
   const gateway = overrides.gateway ?? new SandboxGateway();

@@ -26,7 +26,7 @@ export class PaymentService {
   ) {}
 
   async pay(tokenHeader: string | undefined, idempotencyKey: string, reservationId: string): Promise<Replay> {
-    const { token, lookup } = await this.tokens.lookup(tokenHeader);
+    const { token, lookup } = await this.tokens.resolve(tokenHeader);
     if (lookup.kind === 'invalid') throw new Problem('TOKEN_INVALID');
     const userId = lookup.kind === 'live' ? lookup.info.userId : lookup.userId;
     const scope = `payment:${userId}`;
@@ -64,6 +64,7 @@ export class PaymentService {
     if (!result.ok) throw rejectionProblem(result.rejection);
     // The payment is committed; the token's slot goes to the next in line. If Redis fails here
     // the token still ends at its TTL, so the failure is reported, not thrown.
+    this.tokens.forget(token);
     await this.queue.expire(token).catch(this.onTokenExpiryFailed);
     return { statusCode: 201, body: result.receipt };
   }

@@ -17,7 +17,7 @@ export class ReservationService {
   ) {}
 
   async hold(tokenHeader: string | undefined, scheduleId: string, seatNos: number[]): Promise<Reservation> {
-    const { token, lookup } = await this.tokens.lookup(tokenHeader);
+    const { token, lookup } = await this.tokens.resolve(tokenHeader);
     if (seatNos.length > this.maxSeatsPerHold) {
       throw new Problem('LIMIT_EXCEEDED', `at most ${this.maxSeatsPerHold} seats per hold`);
     }
@@ -35,7 +35,7 @@ export class ReservationService {
   }
 
   async cancel(tokenHeader: string | undefined, reservationId: string): Promise<Reservation> {
-    const { lookup } = await this.tokens.lookup(tokenHeader);
+    const { lookup } = await this.tokens.resolve(tokenHeader);
     // Cancelling needs a live token of the owner, WAITING or ACTIVE: giving seats back is always allowed.
     if (lookup.kind !== 'live') throw new Problem('TOKEN_INVALID');
     const reservation = await this.reservations.find(reservationId);

@@ -29,7 +29,7 @@ export function queueRoutes(app: FastifyInstance, services: AppServices): void {
     '/v1/queue/tokens/current',
     { schema: { headers: QueueTokenHeaders, response: { 200: TokenResponse } } },
     async (request) => {
-      const { lookup } = await services.tokens.lookup(request.headers['queue-token']);
+      const { lookup } = await services.tokens.exact(request.headers['queue-token']);
       if (lookup.kind !== 'live') throw new Problem('TOKEN_INVALID');
       return view(lookup.info);
     },
