@@ -1,0 +1,225 @@
+/** Command-line options of the harness, checked up front with messages that say what was expected. */
+import { ENGINES } from './server-process';
+import { scenarios } from './scenarios';
+import type { AnyScenario, ParamName, ScenarioParams } from './scenarios/types';
+
+export const USAGE = `Usage:
+  npm run bench -- --scenario <name>[,<name>…] [options]
+  npm run bench -- --summary <result.json>…      markdown table of saved runs (for the README)
+  npm run bench -- --list                          the scenarios and their defaults
+
+Scenarios: ${Object.keys(scenarios).join(', ')}
+
+Options:
+  --engines <list>          engines to compare, one after another (default actor,lock,sql)
+  --vus <n>                 concurrent virtual users (hot-seat, spread, sell-out)
+  --duration <s>            measurement window (sell-out: its time cap)
+  --warmup <s>              warm-up before the window, not measured
+  --scale <n>               seed-replay: × the original's virtual users (1 = 50/150/50)
+  --users <n>               sell-out: buyers
+  --seats <n>               seats per schedule
+  --schedules <n>           schedules (spread, seed-replay)
+  --queue-max-active <n>    seed-replay: QUEUE_MAX_ACTIVE (default 10 × scale)
+  --timeout <ms>            request timeout of the load generator (default 30000)
+  --seed <n>                seed of the virtual users' random choices (default 42)
+  --repeat <n>              run every engine n times, interleaved (odd rounds in the given order, even
+                            rounds reversed); report the run with the median ok_per_s and every run's numbers
+  --json <file>             write the results as JSON ("{scenario}" in the name: one file per scenario)
+  --html <file>             write the HTML report with charts (same naming)
+  --save                    write bench/results/<scenario>-<date>.json and .html
+  --target <url>            load a running server instead of starting one per engine
+  --database-url <url>      with --target: its database (for invariants and counters)
+  --server-pid <pid>        with --target: its process (for CPU)
+  --admin-key <key>         with --target: its ADMIN_API_KEY (default dev-admin-key)
+  --redis-url <url>         Redis for the servers (default: a private redis-server of this run)
+  --no-build                run dist/src/main.js as it is instead of building the server for this run
+  --help`;
+
+export class UsageError extends Error {}
+
+export interface CliOptions {
+  mode: 'run' | 'summary' | 'list' | 'help';
+  scenarios: AnyScenario[];
+  engines: string[];
+  given: Partial<ScenarioParams>;
+  json?: string;
+  html?: string;
+  save: boolean;
+  target?: string;
+  databaseUrl?: string;
+  serverPid?: number;
+  adminKey?: string;
+  redisUrl?: string;
+  build: boolean;
+  repeat: number;
+  files: string[];
+}
+
+export const BASE_PARAMS: ScenarioParams = {
+  vus: 64,
+  durationS: 10,
+  warmupS: 2,
+  scale: 1,
+  users: 5000,
+  seats: 1000,
+  schedules: 100,
+  queueMaxActive: 0,
+  requestTimeoutMs: 30_000,
+  seed: 42,
+};
+
+/** Options every scenario reads. */
+const COMMON: ParamName[] = ['requestTimeoutMs', 'seed'];
+
+const NUMERIC: Record<string, { param: ParamName; min: number; max: number }> = {
+  '--vus': { param: 'vus', min: 1, max: 20_000 },
+  '--duration': { param: 'durationS', min: 1, max: 3600 },
+  '--warmup': { param: 'warmupS', min: 0, max: 600 },
+  '--scale': { param: 'scale', min: 1, max: 100 },
+  '--users': { param: 'users', min: 1, max: 1_000_000 },
+  '--seats': { param: 'seats', min: 1, max: 100_000 },
+  '--schedules': { param: 'schedules', min: 1, max: 10_000 },
+  '--queue-max-active': { param: 'queueMaxActive', min: 1, max: 10_000_000 },
+  '--timeout': { param: 'requestTimeoutMs', min: 100, max: 600_000 },
+  '--seed': { param: 'seed', min: 0, max: 2 ** 31 - 1 },
+};
+
+function integer(option: string, raw: string | undefined, min: number, max: number): number {
+  if (raw === undefined || raw.startsWith('--')) throw new UsageError(`${option} needs a value (an integer from ${min} to ${max})`);
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw new UsageError(`${option} must be an integer from ${min} to ${max} (got "${raw}")`);
+  return value;
+}
+
+function text(option: string, raw: string | undefined): string {
+  if (raw === undefined || raw.startsWith('--') || raw === '') throw new UsageError(`${option} needs a value`);
+  return raw;
+}
+
+function url(option: string, raw: string | undefined, protocols: string[]): string {
+  const value = text(option, raw);
+  try {
+    if (!protocols.includes(new URL(value).protocol)) throw new Error('protocol');
+  } catch {
+    throw new UsageError(`${option} must be a URL (${protocols.join(' or ')}), got "${value}"`);
+  }
+  return value.replace(/\/$/, '');
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  const options: CliOptions = { mode: 'run', scenarios: [], engines: [...ENGINES], given: {}, save: false, build: true, repeat: 1, files: [] };
+  let scenarioList: string | undefined;
+  let enginesGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = () => argv[++i];
+    const numeric = NUMERIC[arg];
+    if (numeric) {
+      options.given[numeric.param] = integer(arg, next(), numeric.min, numeric.max);
+      continue;
+    }
+    switch (arg) {
+      case '--scenario':
+        scenarioList = text(arg, next());
+        break;
+      case '--engines':
+        options.engines = text(arg, next())
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
+        enginesGiven = true;
+        break;
+      case '--json':
+        options.json = text(arg, next());
+        break;
+      case '--html':
+        options.html = text(arg, next());
+        break;
+      case '--repeat':
+        options.repeat = integer(arg, next(), 1, 10);
+        break;
+      case '--save':
+        options.save = true;
+        break;
+      case '--target':
+        options.target = url(arg, next(), ['http:']);
+        break;
+      case '--database-url':
+        options.databaseUrl = url(arg, next(), ['postgres:', 'postgresql:']);
+        break;
+      case '--server-pid':
+        options.serverPid = integer(arg, next(), 1, 2 ** 22);
+        break;
+      case '--admin-key':
+        options.adminKey = text(arg, next());
+        break;
+      case '--redis-url':
+        options.redisUrl = url(arg, next(), ['redis:']);
+        break;
+      case '--no-build':
+        options.build = false;
+        break;
+      case '--summary':
+        options.mode = 'summary';
+        while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) options.files.push(argv[++i]!);
+        if (options.files.length === 0) throw new UsageError('--summary needs one or more result JSON files');
+        break;
+      case '--list':
+        options.mode = 'list';
+        break;
+      case '--help':
+      case '-h':
+        options.mode = 'help';
+        break;
+      default:
+        throw new UsageError(`unknown option "${arg}"`);
+    }
+  }
+  if (options.mode !== 'run') return options;
+  if (!scenarioList) throw new UsageError('--scenario is required');
+  for (const name of scenarioList.split(',').map((s) => s.trim())) {
+    const scenario = scenarios[name];
+    if (!scenario) throw new UsageError(`unknown scenario "${name}" (known: ${Object.keys(scenarios).join(', ')})`);
+    options.scenarios.push(scenario);
+  }
+  if (options.engines.length === 0) throw new UsageError('--engines needs at least one engine');
+  if (new Set(options.engines).size !== options.engines.length) throw new UsageError('--engines names an engine twice');
+  if (options.target) {
+    if (!enginesGiven || options.engines.length !== 1) {
+      throw new UsageError('with --target, name the one engine that server runs: --engines actor|lock|sql (it labels the results)');
+    }
+  } else {
+    for (const engine of options.engines) {
+      if (!(ENGINES as readonly string[]).includes(engine)) throw new UsageError(`unknown engine "${engine}" (known: ${ENGINES.join(', ')})`);
+    }
+    if (options.databaseUrl || options.serverPid || options.adminKey) {
+      throw new UsageError('--database-url, --server-pid and --admin-key go with --target (the harness starts its own servers otherwise)');
+    }
+  }
+  for (const key of Object.keys(options.given) as ParamName[]) {
+    if (COMMON.includes(key)) continue;
+    if (!options.scenarios.some((s) => s.uses.includes(key))) {
+      throw new UsageError(`${flagOf(key)} does not apply to ${options.scenarios.map((s) => s.name).join(', ')}`);
+    }
+  }
+  if (options.scenarios.length > 1) {
+    for (const [flag, file] of [['--json', options.json], ['--html', options.html]] as const) {
+      if (file && !file.includes('{scenario}')) throw new UsageError(`with several scenarios, ${flag} needs "{scenario}" in the file name`);
+    }
+  }
+  return options;
+}
+
+/** The command-line flag of a parameter, for printing parameters the way they are given. */
+export function flagOf(param: ParamName): string {
+  return Object.entries(NUMERIC).find(([, n]) => n.param === param)?.[0] ?? param;
+}
+
+/** Base defaults ← the scenario's defaults ← what was given (if the scenario reads it). */
+export function paramsFor(scenario: AnyScenario, given: Partial<ScenarioParams>): ScenarioParams {
+  const params: ScenarioParams = { ...BASE_PARAMS, ...scenario.defaults };
+  for (const [key, value] of Object.entries(given) as [ParamName, number][]) {
+    if (scenario.uses.includes(key) || COMMON.includes(key)) params[key] = value;
+  }
+  return params;
+}

@@ -1,0 +1,41 @@
+/**
+ * The README's results table, made from saved result files (so the table and the JSON cannot
+ * disagree): per scenario and engine the headline numbers and the ratio to the actor engine.
+ */
+import { readFileSync } from 'node:fs';
+import type { EngineResult, RunReport } from './types';
+
+const num = (value: number | null | undefined, digits = 1) =>
+  value === null || value === undefined ? '–' : value.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+function ratio(actor: EngineResult | undefined, result: EngineResult): string {
+  if (!actor || result === actor || result.status !== 'ok' || result.ok_per_s === 0) return '';
+  return `${(actor.ok_per_s / result.ok_per_s).toFixed(1)}×`;
+}
+
+export function summaryMarkdown(files: string[]): string {
+  const reports = files.map((file) => ({ file, report: JSON.parse(readFileSync(file, 'utf8')) as RunReport }));
+  const lines: string[] = [];
+  const first = reports[0]?.report.machine;
+  if (first) lines.push(`Machine: ${first.cpus} × ${first.model}, ${first.memory_gb} GiB, Node ${first.node}, ${first.os}.`, '');
+  lines.push(
+    '| scenario | engine | req/s | ok_per_s | actor ÷ engine (ok/s) | p95 ms | p99 ms | 5xx | oversold | server CPU % | load-gen CPU % | invariants |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  );
+  for (const { report } of reports) {
+    const actor = report.results.find((r) => r.engine === 'actor' && r.status === 'ok');
+    for (const r of report.results) {
+      if (r.status !== 'ok') {
+        lines.push(`| ${report.scenario} | ${r.engine} | ${r.status} | | | | | | | | | |`);
+        continue;
+      }
+      const bad = r.invariants.filter((i) => !i.ok).length;
+      lines.push(
+        `| ${report.scenario} | ${r.engine} | ${num(r.req_per_s)} | ${num(r.ok_per_s)} | ${ratio(actor, r)} | ${num(r.latency_ms.p95, 2)} | ${num(r.latency_ms.p99, 2)} | ${r.errors_5xx} | ${num(r.oversold)} | ${num(r.cpu_pct.server)} | ${num(r.cpu_pct.load_generator)} | ${bad === 0 ? 'hold' : `${bad} violated`} |`,
+      );
+    }
+  }
+  lines.push('', 'Commands:', '');
+  for (const { file, report } of reports) lines.push(`- \`${report.command}\` → \`${file}\``);
+  return lines.join('\n');
+}

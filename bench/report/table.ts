@@ -1,0 +1,124 @@
+/**
+ * The results table of one scenario: a row per metric (the load test's vocabulary), a column per
+ * engine, and for every other engine a column with the actor engine's value divided by its value
+ * (throughput: how many times the actor's; latency and costs: the fraction the actor needs).
+ * Printed to the console, and the same rows go into the HTML and the markdown summary.
+ */
+import type { EngineResult, RunReport } from './types';
+
+interface Row {
+  label: string;
+  value(result: EngineResult): number | string | null;
+  /** Numeric rows where actor ÷ engine means something. */
+  ratio?: boolean;
+}
+
+function fmt(value: number, digits = 1): string {
+  if (!Number.isFinite(value)) return '–';
+  const rounded = Math.abs(value) >= 100 ? Math.round(value) : Number(value.toFixed(digits));
+  return rounded.toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+const pct = (value: number) => `${fmt(value * 100, 2)} %`;
+const round = (value: number | undefined) => (value === undefined ? null : Math.round(value * 100) / 100);
+const msOf = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
+const perOk = (r: EngineResult, count: number | undefined) => (!count || r.ok === 0 ? null : Math.round((count / r.ok) * 100) / 100);
+
+function latencyRow(key: keyof EngineResult['latency_ms']): Row {
+  return { label: `latency ${key} (ms)`, value: (r) => r.latency_ms[key], ratio: true };
+}
+
+function rowsFor(report: RunReport): Row[] {
+  const rows: Row[] = [
+    { label: 'http_reqs', value: (r) => r.http_reqs },
+    { label: 'req/s', value: (r) => r.req_per_s, ratio: true },
+    { label: `ok_per_s`, value: (r) => r.ok_per_s, ratio: true },
+    ...(report.results.some((r) => r.repeats)
+      ? [
+          {
+            label: 'ok_per_s of each repeat',
+            value: (r: EngineResult) => (r.repeats ? r.repeats.map((x) => fmt(x.ok_per_s)).join(' ') : null),
+          },
+        ]
+      : []),
+    { label: 'checks passed / failed', value: (r) => `${fmt(r.checks.passed, 0)} / ${fmt(r.checks.failed, 0)}` },
+    { label: 'http_req_failed', value: (r) => pct(r.http_req_failed_rate) },
+    ...(['avg', 'min', 'med', 'p90', 'p95', 'p99', 'max'] as const).map(latencyRow),
+    { label: 'conflicts (409)', value: (r) => r.conflicts },
+    { label: '5xx', value: (r) => r.errors_5xx },
+    { label: 'no response', value: (r) => r.transport_errors },
+    { label: 'oversold', value: (r) => r.oversold },
+    { label: 'DB transactions / ok', value: (r) => r.db?.xacts_per_ok ?? null, ratio: true },
+    { label: 'DB rows written / ok', value: (r) => r.db?.tuples_written_per_ok ?? null, ratio: true },
+    { label: 'Redis commands / ok', value: (r) => r.redis?.commands_per_ok ?? null, ratio: true },
+    { label: 'journal commits / ok (actor)', value: (r) => perOk(r, r.server_metrics['ovation_journal_commit_seconds.count']) },
+    { label: 'journal events / commit (actor)', value: (r) => round(r.server_metrics['ovation_journal_batch_events.avg']) },
+    { label: 'journal commit avg (ms, actor)', value: (r) => round(msOf(r.server_metrics['ovation_journal_commit_seconds.avg'])) },
+    { label: 'server CPU % (1 core = 100)', value: (r) => r.cpu_pct.server, ratio: true },
+    { label: 'server CPU peak 1 s %', value: (r) => r.cpu_pct.server_peak_1s },
+    { label: 'PostgreSQL CPU %', value: (r) => r.cpu_pct.database },
+    { label: 'Redis CPU %', value: (r) => r.cpu_pct.redis },
+    { label: 'load-gen CPU %', value: (r) => r.cpu_pct.load_generator },
+    { label: 'load-gen loop delay p99 (ms)', value: (r) => r.load_generator.loop_delay_p99_ms },
+    { label: 'machine CPU % (all cores)', value: (r) => r.cpu_pct.machine },
+    { label: 'machine CPU % before start', value: (r) => r.cpu_pct.machine_before_start },
+    { label: 'server RSS (MB)', value: (r) => r.server_rss_mb },
+    { label: 'window (s)', value: (r) => r.duration_s },
+  ];
+  const metricNames = [...new Set(report.results.flatMap((r) => Object.keys(r.scenario_metrics)))];
+  for (const name of metricNames) rows.push({ label: name, value: (r) => r.scenario_metrics[name] ?? null });
+  const thresholdNames = [...new Set(report.results.flatMap((r) => r.thresholds.map((t) => t.name)))];
+  for (const name of thresholdNames) {
+    rows.push({
+      label: `threshold ${name}`,
+      value: (r) => {
+        const t = r.thresholds.find((x) => x.name === name);
+        return t ? (t.ok ? 'pass' : 'FAIL') : null;
+      },
+    });
+  }
+  rows.push({
+    label: 'invariants',
+    value: (r) => {
+      if (r.status !== 'ok') return r.status;
+      const bad = r.invariants.filter((i) => !i.ok).length;
+      return bad === 0 ? `all ${r.invariants.length} hold` : `${bad} VIOLATED`;
+    },
+  });
+  return rows;
+}
+
+function cell(value: number | string | null): string {
+  if (value === null) return '–';
+  return typeof value === 'number' ? fmt(value) : value;
+}
+
+/** Header row first; every row starts with its label. */
+export function tableRows(report: RunReport): string[][] {
+  const results = report.results;
+  const actor = results.find((r) => r.engine === 'actor' && r.status === 'ok');
+  const others = actor ? results.filter((r) => r !== actor && r.status === 'ok') : [];
+  const reference = report.reference ? new Map(report.reference.rows.map((row) => [row.metric, row.value])) : undefined;
+  const header = ['metric', ...results.map((r) => r.engine), ...others.map((r) => `actor/${r.engine}`)];
+  if (reference) header.push('original');
+  const lines = [header];
+  for (const row of rowsFor(report)) {
+    const line = [row.label, ...results.map((r) => (r.status === 'ok' || row.label === 'invariants' ? cell(row.value(r)) : '–'))];
+    for (const other of others) {
+      const a = row.value(actor!);
+      const b = row.value(other);
+      line.push(row.ratio && typeof a === 'number' && typeof b === 'number' && b !== 0 ? `${fmt(a / b, 2)}×` : '');
+    }
+    if (reference) line.push(reference.get(row.label) ?? '');
+    lines.push(line);
+  }
+  return lines;
+}
+
+export function formatTable(report: RunReport): string {
+  const rows = tableRows(report);
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  const render = (row: string[]) => row.map((text, i) => (i === 0 ? text.padEnd(widths[i]!) : text.padStart(widths[i]!))).join('  ');
+  const out = [render(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(render)];
+  return out.join('\n');
+}
