@@ -1,4 +1,7 @@
-/** Balances and their ledger. A debit is conditional: it never drives a balance below zero. */
+/**
+ * Balances and their ledger. Credits are here; the debit is part of the payment statement
+ * (payment-transaction.ts), conditional so that it never drives a balance below zero.
+ */
 import type { Pool, PoolClient } from 'pg';
 
 export class BalanceRepository {
@@ -24,31 +27,6 @@ export async function credit(tx: PoolClient, userId: string, amount: number, cha
   await tx.query(
     `INSERT INTO balance_ledger (user_id, delta, balance_after, kind, ref_id) VALUES ($1, $2, $3, 'CHARGE', $4)`,
     [userId, amount, balance, chargeId],
-  );
-  return balance;
-}
-
-/**
- * Takes `amount` if the balance covers it and writes the ledger row; returns the new balance, or
- * undefined (nothing changed) when it does not. The row lock of the UPDATE serializes
- * concurrent debits of one user, so the check and the change cannot interleave.
- */
-export async function debit(
-  tx: PoolClient,
-  userId: string,
-  amount: number,
-  paymentId: string,
-): Promise<number | undefined> {
-  const { rows } = await tx.query<{ balance: number }>(
-    `UPDATE balances SET balance = balance - $2, updated_at = now()
-     WHERE user_id = $1 AND balance >= $2 RETURNING balance`,
-    [userId, amount],
-  );
-  const balance = rows[0]?.balance;
-  if (balance === undefined) return undefined;
-  await tx.query(
-    `INSERT INTO balance_ledger (user_id, delta, balance_after, kind, ref_id) VALUES ($1, $2, $3, 'PAYMENT', $4)`,
-    [userId, -amount, balance, paymentId],
   );
   return balance;
 }

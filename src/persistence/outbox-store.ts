@@ -1,6 +1,5 @@
-/** Writes confirmations to the transactional outbox (api.md, "Kafka"). */
+/** The confirmation record of the transactional outbox (api.md, "Kafka"). */
 import { randomUUID } from 'node:crypto';
-import type { PoolClient } from 'pg';
 
 export interface ReservationConfirmed {
   eventId: string;
@@ -14,17 +13,26 @@ export interface ReservationConfirmed {
   confirmedAt: string;
 }
 
-export async function enqueueConfirmation(
-  tx: PoolClient,
-  topic: string,
-  confirmation: Omit<ReservationConfirmed, 'eventId' | 'type'>,
-): Promise<ReservationConfirmed> {
-  const record: ReservationConfirmed = { eventId: randomUUID(), type: 'ReservationConfirmed', ...confirmation };
-  await tx.query(
-    `INSERT INTO outbox (event_id, topic, message_key, headers, payload) VALUES ($1, $2, $3, $4, $5)`,
-    [record.eventId, topic, record.scheduleId, JSON.stringify({ 'event-id': record.eventId }), JSON.stringify(record)],
-  );
-  // Wakes the relay at once instead of at its next poll (delivered on commit only).
-  await tx.query(`SELECT pg_notify('outbox', '')`);
-  return record;
+/** The record a payment writes to the outbox; `eventId` is stable so consumers can deduplicate. */
+export function confirmationRecord(payment: {
+  reservationId: string;
+  paymentId: string;
+  userId: string;
+  scheduleId: string;
+  seatNos: number[];
+  amount: number;
+  confirmedAt: Date;
+}): ReservationConfirmed {
+  const { reservationId, paymentId, userId, scheduleId, seatNos, amount, confirmedAt } = payment;
+  return {
+    eventId: randomUUID(),
+    type: 'ReservationConfirmed',
+    reservationId,
+    paymentId,
+    userId,
+    scheduleId,
+    seatNos,
+    amount,
+    confirmedAt: confirmedAt.toISOString(),
+  };
 }
