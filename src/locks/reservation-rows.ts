@@ -1,20 +1,15 @@
 /** The reservations table as the baselines read and lock it, and who may act on a row. */
 import type { Pool, PoolClient } from 'pg';
 import type { EngineRejection } from '../engine/reservation-engine';
-import type { Reservation, ReservationStatus } from '../persistence/reservation-repository';
+import {
+  RESERVATION_COLUMNS,
+  type Reservation,
+  type ReservationRow,
+  type ReservationStatus,
+} from '../persistence/reservation-repository';
 import { prepared } from './prepared';
 
-export interface ReservationRow {
-  id: string;
-  user_id: string;
-  schedule_id: string;
-  seat_nos: number[];
-  status: ReservationStatus;
-  amount: number;
-  expires_at: Date;
-}
-
-export const RESERVATION_COLUMNS = 'id, user_id, schedule_id, seat_nos, status, amount, expires_at';
+export { RESERVATION_COLUMNS, type ReservationRow } from '../persistence/reservation-repository';
 
 const FIND_ROW = prepared('find-reservation', `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE id = $1`);
 const LOCK_ROW = prepared('lock-reservation', `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE id = $1 FOR UPDATE`);

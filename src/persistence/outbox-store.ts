@@ -14,15 +14,9 @@ export interface ReservationConfirmed {
 }
 
 /** The record a payment writes to the outbox; `eventId` is stable so consumers can deduplicate. */
-export function confirmationRecord(payment: {
-  reservationId: string;
-  paymentId: string;
-  userId: string;
-  scheduleId: string;
-  seatNos: number[];
-  amount: number;
-  confirmedAt: Date;
-}): ReservationConfirmed {
+export function confirmationRecord(
+  payment: Omit<ReservationConfirmed, 'eventId' | 'type' | 'confirmedAt'> & { confirmedAt: Date },
+): ReservationConfirmed {
   const { reservationId, paymentId, userId, scheduleId, seatNos, amount, confirmedAt } = payment;
   return {
     eventId: randomUUID(),

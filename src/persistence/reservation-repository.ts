@@ -13,7 +13,8 @@ export interface Reservation {
   expiresAt: string;
 }
 
-interface ReservationRow {
+/** A reservations row as the driver returns it (shared with the baselines, which lock rows). */
+export interface ReservationRow {
   id: string;
   user_id: string;
   schedule_id: string;
@@ -23,7 +24,7 @@ interface ReservationRow {
   expires_at: Date;
 }
 
-const COLUMNS = 'id, user_id, schedule_id, seat_nos, status, amount, expires_at';
+export const RESERVATION_COLUMNS = 'id, user_id, schedule_id, seat_nos, status, amount, expires_at';
 
 /**
  * A hold past its expiry is EXPIRED even if its expiry has not been journaled yet (a timer
@@ -46,7 +47,7 @@ export class ReservationRepository {
   constructor(private readonly db: Pool) {}
 
   async find(reservationId: string, now = Date.now()): Promise<Reservation | undefined> {
-    const { rows } = await this.db.query<ReservationRow>(`SELECT ${COLUMNS} FROM reservations WHERE id = $1`, [
+    const { rows } = await this.db.query<ReservationRow>(`SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE id = $1`, [
       reservationId,
     ]);
     return rows[0] && toReservation(rows[0], now);
@@ -54,7 +55,7 @@ export class ReservationRepository {
 
   async listByUser(userId: string, now = Date.now()): Promise<Reservation[]> {
     const { rows } = await this.db.query<ReservationRow>(
-      `SELECT ${COLUMNS} FROM reservations WHERE user_id = $1 ORDER BY created_at, id`,
+      `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE user_id = $1 ORDER BY created_at, id`,
       [userId],
     );
     return rows.map((row) => toReservation(row, now));
