@@ -1,15 +1,23 @@
 /**
- * Which concert a schedule belongs to, and its seat catalogue. Schedules never change once
- * created, so each is read from the database once and then served from memory.
+ * Which concerts exist, which concert a schedule belongs to, and its seat catalogue. None of it
+ * changes once created, so each is read from the database once and then served from memory.
  */
 import type { CatalogueRepository, ScheduleRow } from '../persistence/catalogue-repository';
 import type { SeatCatalogue } from '../domain/schedule-state';
 
 export class ScheduleDirectory {
+  private readonly concerts = new Map<string, Promise<true | undefined>>();
   private readonly schedules = new Map<string, Promise<ScheduleRow | undefined>>();
   private readonly catalogues = new Map<string, Promise<SeatCatalogue | undefined>>();
 
   constructor(private readonly catalogue: CatalogueRepository) {}
+
+  async concertExists(concertId: string): Promise<boolean> {
+    const found = await remembered(this.concerts, concertId, async () =>
+      (await this.catalogue.concertExists(concertId)) ? (true as const) : undefined,
+    );
+    return found === true;
+  }
 
   find(scheduleId: string): Promise<ScheduleRow | undefined> {
     return remembered(this.schedules, scheduleId, () => this.catalogue.findSchedule(scheduleId));

@@ -15,7 +15,7 @@ export function concertRoutes(app: FastifyInstance, services: AppServices): void
     async (request) => {
       const { concertId } = request.params;
       const schedules = await services.catalogue.listSchedules(concertId);
-      if (schedules.length === 0 && !(await services.catalogue.concertExists(concertId))) {
+      if (schedules.length === 0 && !(await services.schedules.concertExists(concertId))) {
         throw new Problem('CONCERT_NOT_FOUND');
       }
       return {

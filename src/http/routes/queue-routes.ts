@@ -19,7 +19,7 @@ export function queueRoutes(app: FastifyInstance, services: AppServices): void {
     { schema: { body: IssueTokenBody, response: { 200: TokenResponse, 201: TokenResponse } } },
     async (request, reply) => {
       const { userId, concertId } = request.body;
-      if (!(await services.catalogue.concertExists(concertId))) throw new Problem('CONCERT_NOT_FOUND');
+      if (!(await services.schedules.concertExists(concertId))) throw new Problem('CONCERT_NOT_FOUND');
       const { created, info } = await services.queue.issue(userId, concertId);
       return reply.code(created ? 201 : 200).send(view(info));
     },
