@@ -8,7 +8,7 @@
 import type { Pool } from 'pg';
 import type { ActorBehavior, ActorMailbox, Reply } from './actor-runtime';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
-import { ActorStoppedError } from './actor-errors';
+import { ActorCrashedError, ActorStoppedError } from './actor-errors';
 import type { GroupCommitter } from './group-committer';
 import { JournalWriter, type JournalWriterObserver, type JournalWriterOptions } from './journal-writer';
 import { SeatMapView } from './seat-map-view';
@@ -16,7 +16,7 @@ import { recoverSchedule } from './schedule-recovery';
 import { decide } from '../domain/decide';
 import type { Rejection, ScheduleCommand } from '../domain/schedule-commands';
 import type { ScheduleEvent } from '../domain/schedule-events';
-import { applyEvent, type Hold, type ScheduleState, type SeatCatalogue } from '../domain/schedule-state';
+import { applyEffect, applyEvent, reserveSeq, type Hold, type ScheduleState, type SeatCatalogue } from '../domain/schedule-state';
 import { toSnapshot } from '../domain/schedule-snapshot';
 import { appendEventInTx, saveSnapshot, type JournalEntry } from '../persistence/journal-store';
 import { recordPayment, type PaymentCommand, type PaymentOutcome } from '../persistence/payment-transaction';
@@ -71,6 +71,13 @@ interface Live {
   snapshotAt: Date | undefined;
   snapshotInFlight: boolean;
   recoveredAt: number;
+  /** Holds whose payment is in flight, with the Pay messages that arrived for them meanwhile. */
+  paying: Map<string, PendingPay[]>;
+}
+
+interface PendingPay {
+  message: Extract<ScheduleMessage, { type: 'Pay' }>;
+  reply: Reply<ScheduleReply>;
 }
 
 export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage, ScheduleReply> {
@@ -134,6 +141,9 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   dispose(): void {
     if (!this.live) return;
     for (const timer of this.live.expiryTimers.values()) clearTimeout(timer);
+    for (const waiting of this.live.paying.values()) {
+      for (const { reply } of waiting) reply.fail(new ActorCrashedError(this.scheduleId));
+    }
     this.live = null;
   }
 
@@ -158,8 +168,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     try {
       if (this.retired) throw new ActorStoppedError(this.scheduleId);
       const live = await this.ensureLive(current);
-      if (message.type === 'Pay') await this.pay(live, message, reply);
-      else this.dispatch(live, message, reply);
+      this.dispatch(live, message, reply);
       return live;
     } catch (error) {
       this.dispose();
@@ -185,6 +194,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       snapshotAt: recovered.snapshotAt,
       snapshotInFlight: false,
       recoveredAt: this.now(),
+      paying: new Map(),
     };
     this.writer.reset();
     // Holds that ran out while nobody owned the schedule expire now, committed before the new
@@ -200,7 +210,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     return live;
   }
 
-  private dispatch(live: Live, message: Exclude<ScheduleMessage, { type: 'Pay' }>, reply: Reply<ScheduleReply>): void {
+  private dispatch(live: Live, message: ScheduleMessage, reply: Reply<ScheduleReply>): void {
     const now = this.now();
     const { settings } = this.deps;
     switch (message.type) {
@@ -208,6 +218,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         reply.ok({ kind: 'loaded' });
         return;
       case 'Expire': {
+        // A hold being paid for is not expired under the payment: its outcome decides (see pay()).
+        if (live.paying.has(message.reservationId)) return;
         const hold = live.state.holds.get(message.reservationId);
         // Node timers may fire a millisecond before Date.now() reaches the deadline: re-arm.
         if (hold && hold.expiresAt > now) return this.armExpiry(live, hold);
@@ -227,6 +239,9 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         return;
       }
       case 'Release': {
+        if (live.paying.has(message.command.reservationId)) {
+          return reply.ok({ kind: 'rejected', rejection: { code: 'RESERVATION_NOT_HELD' } });
+        }
         const hold = live.state.holds.get(message.command.reservationId);
         const decision = decide(live.state, { ...message.command, type: 'Release', now });
         if (!decision.ok || !hold) {
@@ -238,6 +253,9 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         );
         return;
       }
+      case 'Pay':
+        this.pay(live, message, reply);
+        return;
       default: {
         const unknown: never = message;
         throw new Error(`unknown message ${JSON.stringify(unknown)}`);
@@ -246,33 +264,67 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   }
 
   /**
-   * A payment touches balances and the outbox, so it is one transaction of its own, queued behind
-   * the events already in flight. The actor waits for it: while it runs, no later command can
-   * release or expire the hold being paid for.
+   * A payment touches balances and the outbox, so it is a transaction of its own in the
+   * schedule's writer, queued behind the events already in flight. It is pipelined like any
+   * command: it takes its sequence number now, and the actor goes on deciding while the money
+   * side runs. Until it answers, the hold can be neither released nor expired, and another Pay
+   * for it waits. Either outcome fills the sequence number (SeatsSold or PaymentDeclined), so
+   * the journal stays dense for recovery and fencing.
    */
-  private async pay(live: Live, message: Extract<ScheduleMessage, { type: 'Pay' }>, reply: Reply<ScheduleReply>) {
+  private pay(live: Live, message: Extract<ScheduleMessage, { type: 'Pay' }>, reply: Reply<ScheduleReply>): void {
+    const { reservationId } = message.command;
+    const waiting = live.paying.get(reservationId);
+    if (waiting) {
+      waiting.push({ message, reply });
+      return;
+    }
     const now = this.now();
     const decision = decide(live.state, { ...message.command, type: 'Confirm', now });
     if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
-    const sold = decision.events[0]!;
-    const hold = live.state.holds.get(message.command.reservationId)!;
-    const entry: JournalEntry = { seq: live.state.seq + 1, event: sold };
-    const outcome = await this.writer.transaction(async (tx) => {
-      await appendEventInTx(tx, this.scheduleId, entry);
-      const result = await recordPayment(tx, {
-        ...message.payment,
-        scheduleId: this.scheduleId,
-        seatNos: hold.seatNos,
-        amount: hold.amount,
-        confirmedAt: new Date(now),
-      });
-      return { commit: result.ok, value: result };
-    });
-    if (outcome.ok) {
-      this.applyLocally(live, sold);
-      live.view.applyCommitted(sold);
+    const sold = decision.events[0] as Extract<ScheduleEvent, { type: 'SeatsSold' }>;
+    const hold = live.state.holds.get(reservationId)!;
+    const seq = reserveSeq(live.state);
+    live.paying.set(reservationId, []);
+    const declined: ScheduleEvent = { type: 'PaymentDeclined', reservationId, paymentId: sold.paymentId, at: now };
+    this.writer
+      .transaction(async (tx) => {
+        await tx.query('SAVEPOINT money');
+        const outcome = await recordPayment(tx, {
+          ...message.payment,
+          scheduleId: this.scheduleId,
+          seatNos: hold.seatNos,
+          amount: hold.amount,
+          confirmedAt: new Date(now),
+        });
+        if (!outcome.ok) await tx.query('ROLLBACK TO SAVEPOINT money');
+        await appendEventInTx(tx, this.scheduleId, { seq, event: outcome.ok ? sold : declined });
+        return { commit: true, value: outcome };
+      })
+      .then(
+        (outcome) => {
+          if (this.live !== live) return reply.fail(new ActorCrashedError(this.scheduleId));
+          if (outcome.ok) {
+            applyEffect(live.state, sold);
+            clearTimeout(live.expiryTimers.get(reservationId));
+            live.expiryTimers.delete(reservationId);
+            live.view.applyCommitted(sold);
+          }
+          reply.ok({ kind: 'paid', outcome });
+          this.afterPayment(live, reservationId);
+        },
+        (error: Error) => reply.fail(error), // the writer failed: the actor recovers
+      );
+  }
+
+  /** Pays that waited for this one are decided now; a hold that ran out meanwhile expires. */
+  private afterPayment(live: Live, reservationId: string): void {
+    const waiting = live.paying.get(reservationId) ?? [];
+    live.paying.delete(reservationId);
+    for (const { message, reply } of waiting) this.pay(live, message, reply);
+    const hold = live.state.holds.get(reservationId);
+    if (hold && !live.paying.has(reservationId) && hold.expiresAt <= this.now()) {
+      this.expire(live, reservationId).catch(() => undefined);
     }
-    reply.ok({ kind: 'paid', outcome });
   }
 
   /** Resolves when the expiry is committed. A timer's expiry is not awaited by anyone. */
@@ -320,7 +372,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     const pending = live.state.seq - live.snapshotSeq;
     const lastAt = live.snapshotAt?.getTime() ?? live.recoveredAt;
     const due = pending >= snapshotEveryEvents || (pending > 0 && this.now() - lastAt >= snapshotEveryMs);
-    if (!due || live.snapshotInFlight) return;
+    // A payment in flight has taken its seq but not yet its effect: a snapshot now would lie.
+    if (!due || live.snapshotInFlight || live.paying.size > 0) return;
     const snapshot = toSnapshot(live.state);
     live.snapshotInFlight = true;
     this.writer

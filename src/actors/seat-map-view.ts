@@ -47,6 +47,7 @@ export class SeatMapView {
   }
 
   applyCommitted(event: ScheduleEvent): void {
+    if (event.type === 'PaymentDeclined') return;
     if (event.type === 'SeatsHeld') {
       this.seatsOf.set(event.reservationId, event.seatNos);
       this.mark(event.seatNos, HELD);

@@ -11,6 +11,12 @@ export type ScheduleEvent =
     }
   | { type: 'HoldReleased'; reservationId: string; at: number }
   | { type: 'HoldExpired'; reservationId: string; at: number }
-  | { type: 'SeatsSold'; reservationId: string; paymentId: string; at: number };
+  | { type: 'SeatsSold'; reservationId: string; paymentId: string; at: number }
+  /**
+   * A payment attempt the money side refused (balance, or its Idempotency-Key taken meanwhile).
+   * It changes no seat; it fills the sequence number the attempt was given when it was decided,
+   * so the journal stays dense while payments are pipelined.
+   */
+  | { type: 'PaymentDeclined'; reservationId: string; paymentId: string; at: number };
 
 export type ScheduleEventType = ScheduleEvent['type'];

@@ -78,7 +78,8 @@ function endHold(state: ScheduleState, reservationId: string, sold: boolean): vo
   else state.heldSeatsByUser.delete(hold.userId);
 }
 
-export function applyEvent(state: ScheduleState, event: ScheduleEvent): void {
+/** What an event does to the seats, without moving the sequence number. */
+export function applyEffect(state: ScheduleState, event: ScheduleEvent): void {
   switch (event.type) {
     case 'SeatsHeld': {
       const { reservationId, userId, seatNos, amount, expiresAt } = event;
@@ -95,10 +96,25 @@ export function applyEvent(state: ScheduleState, event: ScheduleEvent): void {
     case 'SeatsSold':
       endHold(state, event.reservationId, true);
       break;
+    case 'PaymentDeclined':
+      break;
     default: {
       const unknown: never = event;
       throw new Error(`unknown event ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** Replays one journal event: its effect, and the sequence number it took. */
+export function applyEvent(state: ScheduleState, event: ScheduleEvent): void {
+  applyEffect(state, event);
   state.seq++;
+}
+
+/**
+ * Gives a payment its place in the schedule's order when it is decided; its effect (SeatsSold,
+ * or nothing for PaymentDeclined) is applied when the money side has answered.
+ */
+export function reserveSeq(state: ScheduleState): number {
+  return ++state.seq;
 }

@@ -49,7 +49,9 @@ function reservationChanges(batches: ScheduleBatch[]) {
         });
         continue;
       }
-      if (event.type === 'SeatsSold') throw new Error('SeatsSold is journaled by the payment transaction');
+      if (event.type === 'SeatsSold' || event.type === 'PaymentDeclined') {
+        throw new Error(`${event.type} is journaled by the payment transaction`);
+      }
       const status = event.type === 'HoldReleased' ? 'CANCELLED' : 'EXPIRED';
       const fresh = inserted.get(event.reservationId);
       if (fresh) fresh.status = status;
