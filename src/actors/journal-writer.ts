@@ -6,8 +6,10 @@
  * schedules' batches. At low load a lone event commits at once; at high load batches grow by
  * themselves, so no timer trades latency for throughput.
  *
- * Exclusive work (a payment: balance debit + journal event + outbox in one transaction) takes
- * its place in the same queue, so a schedule's events keep one order.
+ * Transactional work (a payment: balance debit + journal event + outbox) takes its place in the
+ * same queue, so a schedule's events keep one order. Consecutive transactional work shares ONE
+ * transaction (one WAL flush for many payments); each piece guards its own business refusal
+ * with a savepoint, so only infrastructure failures fail the group.
  *
  * A failed commit fails the writer: that work and everything queued behind it is rejected
  * (nobody is told "yes" for an event that was not committed) until the actor, which applied
@@ -28,12 +30,6 @@ export interface JournalWriterObserver {
   failed?(error: unknown): void;
 }
 
-/** What an exclusive transaction returns: commit it or roll it back, and the value either way. */
-export interface TransactionResult<T> {
-  commit: boolean;
-  value: T;
-}
-
 interface AppendWork {
   kind: 'append';
   entries: JournalEntry[];
@@ -41,13 +37,14 @@ interface AppendWork {
   reject(error: Error): void;
 }
 
-interface ExclusiveWork {
-  kind: 'exclusive';
-  run(tx: PoolClient): Promise<void>;
+interface TransactionalWork {
+  kind: 'transactional';
+  run(tx: PoolClient): Promise<unknown>;
+  resolve(value: unknown): void;
   reject(error: Error): void;
 }
 
-type Work = AppendWork | ExclusiveWork;
+type Work = AppendWork | TransactionalWork;
 
 export class JournalWriter {
   private readonly queue: Work[] = [];
@@ -89,16 +86,14 @@ export class JournalWriter {
     });
   }
 
-  /** Runs `work` in its own transaction, after everything queued before it has committed. */
-  transaction<T>(work: (tx: PoolClient) => Promise<TransactionResult<T>>): Promise<T> {
+  /**
+   * Runs `work` inside a transaction, after everything queued before it has committed; resolves
+   * with its value once that transaction has committed. `work` must leave the transaction usable
+   * (a business refusal rolls back to its own savepoint); a throw fails the writer.
+   */
+  transaction<T>(work: (tx: PoolClient) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const run = async (tx: PoolClient) => {
-        await tx.query('BEGIN');
-        const result = await work(tx);
-        await tx.query(result.commit ? 'COMMIT' : 'ROLLBACK');
-        resolve(result.value);
-      };
-      this.enqueue({ kind: 'exclusive', run, reject });
+      this.enqueue({ kind: 'transactional', run: work, resolve: resolve as (value: unknown) => void, reject });
     });
   }
 
@@ -128,9 +123,9 @@ export class JournalWriter {
       if (this.options.lingerMs > 0) await delay(this.options.lingerMs);
       while (this.queue.length > 0 && !this.failure) {
         const head = this.queue[0]!;
-        if (head.kind === 'exclusive') {
-          this.queue.shift();
-          await this.commit([head], () => this.runExclusive(head));
+        if (head.kind === 'transactional') {
+          const group = this.takeTransactionalGroup();
+          await this.commit(group, () => this.runTransactional(group));
         } else {
           const batch = this.takeAppendBatch();
           const entries = batch.flatMap((work) => work.entries);
@@ -162,11 +157,42 @@ export class JournalWriter {
     return batch;
   }
 
-  private async runExclusive(work: ExclusiveWork): Promise<void> {
+  private takeTransactionalGroup(): TransactionalWork[] {
+    const group: TransactionalWork[] = [];
+    while (this.queue.length > 0 && group.length < this.options.maxBatch) {
+      const next = this.queue[0]!;
+      if (next.kind !== 'transactional') break;
+      group.push(next);
+      this.queue.shift();
+    }
+    return group;
+  }
+
+  /**
+   * Payments of several users share the transaction, so two schedules' groups can lock two
+   * balances in opposite orders; PostgreSQL then aborts one (deadlock). The whole transaction
+   * rolled back, so running it again is safe.
+   */
+  private async runTransactional(group: TransactionalWork[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runTransactionalOnce(group);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+      }
+    }
+  }
+
+  private async runTransactionalOnce(group: TransactionalWork[]): Promise<void> {
     const client = await this.db.connect();
     try {
-      await work.run(client);
+      await client.query('BEGIN');
+      const values: unknown[] = [];
+      for (const work of group) values.push(await work.run(client));
+      await client.query('COMMIT');
       client.release();
+      group.forEach((work, index) => work.resolve(values[index]));
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       // A broken connection must not go back to the pool.

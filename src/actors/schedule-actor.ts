@@ -264,8 +264,9 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   }
 
   /**
-   * A payment touches balances and the outbox, so it is a transaction of its own in the
-   * schedule's writer, queued behind the events already in flight. It is pipelined like any
+   * A payment touches balances and the outbox, so it is transactional work in the schedule's
+   * writer (sharing one transaction with the payments queued next to it), queued behind the
+   * events already in flight. It is pipelined like any
    * command: it takes its sequence number now, and the actor goes on deciding while the money
    * side runs. Until it answers, the hold can be neither released nor expired, and another Pay
    * for it waits. Either outcome fills the sequence number (SeatsSold or PaymentDeclined), so
@@ -298,7 +299,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         });
         if (!outcome.ok) await tx.query('ROLLBACK TO SAVEPOINT money');
         await appendEventInTx(tx, this.scheduleId, { seq, event: outcome.ok ? sold : declined });
-        return { commit: true, value: outcome };
+        return outcome;
       })
       .then(
         (outcome) => {
