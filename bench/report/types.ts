@@ -2,15 +2,8 @@
 import type { ErrorSample, LatencySummary, NamedLatency } from '../load/protocol';
 import type { InvariantResult, Reference, ScenarioParams } from '../scenarios/types';
 
-export interface LatencyMs {
-  avg: number;
-  min: number;
-  med: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
+/** The --json latency block: the load generator's summary without its count. */
+export type LatencyMs = Omit<LatencySummary, 'count'>;
 
 export interface EngineResult {
   engine: string;

@@ -64,10 +64,6 @@ export class JournalWriter {
     return this.failure !== undefined;
   }
 
-  get queued(): number {
-    return this.queue.length;
-  }
-
   get idle(): boolean {
     return !this.running && this.queue.length === 0;
   }

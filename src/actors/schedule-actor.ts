@@ -49,7 +49,6 @@ export interface ScheduleActorSettings {
 }
 
 export interface ScheduleActorObserver extends JournalWriterObserver {
-  failed?(error: unknown): void;
   recovered?(scheduleId: string, seconds: number, events: number): void;
 }
 

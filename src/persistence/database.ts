@@ -3,9 +3,6 @@ import { Pool, types, type PoolClient } from 'pg';
 // bigint (int8) columns hold money and sequence numbers well inside 2^53: read them as numbers.
 types.setTypeParser(types.builtins.INT8, (value) => Number(value));
 
-export type Db = Pool;
-export type Tx = PoolClient;
-
 export function createPool(connectionString: string, max: number): Pool {
   const pool = new Pool({
     connectionString,
@@ -40,13 +37,6 @@ export async function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Pro
   }
 }
 
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
-}
-
-export function isCheckViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23514';
-}
 
 /**
  * Failures that say nothing about the request, only that the database is unreachable, restarting

@@ -18,8 +18,8 @@ export function requestHash(request: unknown): string {
 export class IdempotencyStore {
   constructor(private readonly db: Pool) {}
 
-  async find(scope: string, key: string, client: Pool | PoolClient = this.db): Promise<StoredResponse | undefined> {
-    const { rows } = await client.query<{ request_hash: string; status_code: number; response: unknown }>(
+  async find(scope: string, key: string): Promise<StoredResponse | undefined> {
+    const { rows } = await this.db.query<{ request_hash: string; status_code: number; response: unknown }>(
       'SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = $1 AND key = $2',
       [scope, key],
     );
