@@ -19,7 +19,12 @@ export interface Config {
   queueActiveTtlSeconds: number;
   /** How long an ACTIVE token lookup may be reused in memory (0: ask Redis every time). */
   queueTokenCacheMs: number;
-  paymentGatewayUrl: string | undefined;
+  /** The card gateway and the cockatiel policies around it (README, "Payments"). */
+  gateway: GatewayConfig;
+  /** How often PENDING charges are re-asked about (also once at start-up). */
+  chargeReconcileIntervalMs: number;
+  /** The relay of outbox rows to Kafka; off when KAFKA_BROKERS is unset. */
+  outbox: OutboxConfig;
   logLevel: string;
   /** Prefix of every Redis key this instance writes; lets tests and benchmarks share one Redis. */
   redisKeyPrefix: string;
@@ -36,6 +41,28 @@ export interface ActorTuning {
   journalFlushMs: number;
   snapshotEveryEvents: number;
   snapshotEverySeconds: number;
+}
+
+export interface GatewayConfig {
+  /** Unset: the built-in sandbox, which approves every charge. */
+  url: string | undefined;
+  timeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  breakerThreshold: number;
+  breakerWindowMs: number;
+  breakerMinCalls: number;
+  breakerHalfOpenAfterMs: number;
+  concurrency: number;
+  queue: number;
+}
+
+export interface OutboxConfig {
+  batchSize: number;
+  idlePollMs: number;
+  publishTimeoutMs: number;
+  retentionHours: number;
 }
 
 export class ConfigError extends Error {
@@ -85,8 +112,18 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   return raw;
 }
 
+function fraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw.trim()) || !(value > 0 && value < 1)) throw new ConfigError(name, 'a number between 0 and 1 (exclusive)', raw);
+  return value;
+}
+
+/** Unset: no Kafka (the relay is off and outbox rows wait). */
 function brokers(env: Env): string[] {
-  const raw = text(env, 'KAFKA_BROKERS', 'localhost:9092');
+  const raw = text(env, 'KAFKA_BROKERS', '');
+  if (raw === '') return [];
   const list = raw.split(',').map((b) => b.trim());
   for (const broker of list) {
     if (!/^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$/.test(broker)) {
@@ -113,7 +150,26 @@ export function loadConfig(env: Env = process.env): Config {
     queueMaxActive: integer(env, 'QUEUE_MAX_ACTIVE', 1000, 1, 10_000_000),
     queueActiveTtlSeconds: integer(env, 'QUEUE_ACTIVE_TTL_SECONDS', 600, 1, 86400),
     queueTokenCacheMs: integer(env, 'QUEUE_TOKEN_CACHE_MS', 1_000, 0, 60_000),
-    paymentGatewayUrl: url(env, 'PAYMENT_GATEWAY_URL', undefined, ['http:', 'https:']),
+    gateway: {
+      url: url(env, 'PAYMENT_GATEWAY_URL', undefined, ['http:', 'https:']),
+      timeoutMs: integer(env, 'PAYMENT_GATEWAY_TIMEOUT_MS', 3_000, 10, 60_000),
+      retries: integer(env, 'PAYMENT_GATEWAY_RETRIES', 2, 0, 10),
+      retryBaseMs: integer(env, 'PAYMENT_GATEWAY_RETRY_BASE_MS', 100, 1, 10_000),
+      retryMaxMs: integer(env, 'PAYMENT_GATEWAY_RETRY_MAX_MS', 1_000, 1, 60_000),
+      breakerThreshold: fraction(env, 'PAYMENT_BREAKER_FAILURE_RATE', 0.5),
+      breakerWindowMs: integer(env, 'PAYMENT_BREAKER_WINDOW_MS', 10_000, 1_000, 600_000),
+      breakerMinCalls: integer(env, 'PAYMENT_BREAKER_MIN_CALLS', 10, 1, 100_000),
+      breakerHalfOpenAfterMs: integer(env, 'PAYMENT_BREAKER_HALF_OPEN_AFTER_MS', 5_000, 10, 600_000),
+      concurrency: integer(env, 'PAYMENT_GATEWAY_CONCURRENCY', 32, 1, 10_000),
+      queue: integer(env, 'PAYMENT_GATEWAY_QUEUE', 64, 0, 100_000),
+    },
+    chargeReconcileIntervalMs: integer(env, 'CHARGE_RECONCILE_INTERVAL_MS', 5_000, 10, 3_600_000),
+    outbox: {
+      batchSize: integer(env, 'OUTBOX_BATCH_SIZE', 500, 1, 10_000),
+      idlePollMs: integer(env, 'OUTBOX_IDLE_POLL_MS', 50, 1, 60_000),
+      publishTimeoutMs: integer(env, 'OUTBOX_PUBLISH_TIMEOUT_MS', 10_000, 100, 600_000),
+      retentionHours: integer(env, 'OUTBOX_RETENTION_HOURS', 72, 1, 24 * 365),
+    },
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'ovation:'),
     actor: {

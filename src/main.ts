@@ -13,10 +13,6 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (config.paymentGatewayUrl !== undefined) {
-    console.error('Invalid configuration: PAYMENT_GATEWAY_URL is not supported yet (leave it unset for the built-in sandbox)');
-    process.exit(2);
-  }
   const { app } = await createOvation(config);
   let closing = false;
   const shutdown = (signal: string) => {

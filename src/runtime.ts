@@ -4,6 +4,7 @@
  * the engine (every accepted command committed and answered), then the queue, Redis, the pool.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
 import Redis from 'ioredis';
 import type { Config } from './config';
 import { createEngine } from './engine/create-engine';
@@ -16,10 +17,20 @@ import { ensureDatabase } from './persistence/ensure-database';
 import { IdempotencyStore } from './persistence/idempotency-store';
 import { migrate } from './persistence/migrate';
 import { ReservationRepository } from './persistence/reservation-repository';
+import { createOutboxRelay } from './outbox/outbox-relay';
+import { createKafkaPublisher } from './outbox/kafka-publisher';
+import { createChargeReconciler } from './payments/charge-reconciler';
+import { GuardedGateway } from './payments/guarded-gateway';
+import { HttpGateway } from './payments/http-gateway';
 import type { PaymentGateway } from './payments/payment-gateway';
 import { SandboxGateway } from './payments/sandbox-gateway';
+import { registerMoneyMetrics } from './metrics/money-metrics';
+import { BalanceRepository } from './persistence/balance-repository';
+import { ChargeStore } from './persistence/charge-store';
+import { OUTBOX_SQL } from './persistence/outbox-store';
 import { createTokenQueue } from './queue/token-queue';
 import { BalanceService } from './services/balance-service';
+import { ChargeService } from './services/charge-service';
 import { PaymentService } from './services/payment-service';
 import { ReservationService } from './services/reservation-service';
 import { ScheduleDirectory } from './services/schedule-directory';
@@ -61,7 +72,34 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   const tokens = new TokenGuard(queue, config.queueTokenCacheMs);
   const engine = createEngine({ config, db, redis, metrics, schedules });
   metrics.observeEngine(engine);
-  const gateway = overrides.gateway ?? new SandboxGateway();
+  const { gateway, charges, reconciler } = paymentParts(config, db, overrides.gateway);
+  const moneyMetrics = registerMoneyMetrics(metrics.registry, {
+    breakerState: () => gateway.state,
+    pendingCharges: () => charges.pendingSummary(),
+    outboxLag: async () => {
+      const { rows } = await db.query<{ pending: number; oldest: number }>(OUTBOX_SQL.lag);
+      return { pending: rows[0]!.pending, oldestAgeSeconds: rows[0]!.oldest };
+    },
+  });
+  gateway.observe(moneyMetrics.gateway);
+  const relay =
+    config.kafkaBrokers.length === 0
+      ? undefined
+      : createOutboxRelay({
+          db,
+          publisher: createKafkaPublisher({
+            brokers: config.kafkaBrokers,
+            clientId: 'ovation-outbox',
+            timeoutMs: config.outbox.publishTimeoutMs,
+            log: (level, message, extra) => app.log[level](extra ?? {}, message),
+          }),
+          batchSize: config.outbox.batchSize,
+          idlePollMs: config.outbox.idlePollMs,
+          retentionHours: config.outbox.retentionHours,
+          log: (level, message, error) => app.log[level]({ err: error }, message),
+          observer: moneyMetrics.relay,
+        });
+  const balancesRepo = new BalanceRepository(db);
 
   const services: AppServices = {
     config,
@@ -74,20 +112,69 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     catalogue,
     schedules,
     reservations: new ReservationService(engine, schedules, reservationsRepo, tokens, config.maxSeatsPerHold),
-    balances: new BalanceService(db, gateway),
-    payments: new PaymentService(engine, schedules, reservationsRepo, new IdempotencyStore(db), tokens, queue, (error) =>
-      app.log.warn({ err: error }, 'token expiry after payment failed; it ends at its TTL'),
+    balances: new BalanceService(balancesRepo),
+    charges: new ChargeService(
+      charges,
+      balancesRepo,
+      gateway,
+      { requestBudgetMs: gatewayBudgetMs(config), reconcileDelayMs: config.chargeReconcileIntervalMs },
+      Math.ceil(config.gateway.breakerHalfOpenAfterMs / 1000),
+      moneyMetrics.chargeAnswered,
+    ),
+    gateway,
+    reconciler: reconciler(
+      (error, chargeId) => app.log.warn({ err: error, chargeId }, 'charge reconciliation failed; will ask again'),
+      moneyMetrics.chargeReconciled,
+    ),
+    relay,
+    payments: new PaymentService(
+      engine,
+      schedules,
+      reservationsRepo,
+      new IdempotencyStore(db),
+      tokens,
+      queue,
+      (error) => app.log.warn({ err: error }, 'token expiry after payment failed; it ends at its TTL'),
+      () => relay?.nudge(),
     ),
   };
 
   const app = await buildApp(services);
   app.addHook('onClose', async () => {
     await engine.stop();
+    await services.reconciler.stop();
+    await relay?.stop();
     await queue.stop();
     await redis.quit().catch(() => redis.disconnect());
     await db.end();
   });
   await engine.start();
   queue.start();
+  services.reconciler.start();
+  relay?.start();
+  if (config.gateway.url === undefined) app.log.info('payment gateway: built-in sandbox (approves every charge); set PAYMENT_GATEWAY_URL for a real one');
+  if (relay === undefined) app.log.info('outbox relay: off (KAFKA_BROKERS unset); confirmations wait in the outbox table');
   return { app, services };
+}
+
+/** Longest a charge request may spend on the gateway, every attempt and backoff included, with room to spare. */
+function gatewayBudgetMs(config: Config): number {
+  const { timeoutMs, retries, retryMaxMs } = config.gateway;
+  return 2 * ((retries + 1) * timeoutMs + retries * retryMaxMs) + 1_000;
+}
+
+function paymentParts(config: Config, db: Pool, override: PaymentGateway | undefined) {
+  const raw = override ?? (config.gateway.url === undefined ? new SandboxGateway() : new HttpGateway(config.gateway.url));
+  const gateway = new GuardedGateway(raw, config.gateway);
+  const charges = new ChargeStore(db);
+  const reconciler = (onError: (error: unknown, chargeId?: string) => void, onSettled: (status: 'APPROVED' | 'DECLINED') => void) =>
+    createChargeReconciler({
+      charges,
+      gateway,
+      intervalMs: config.chargeReconcileIntervalMs,
+      leaseMs: gatewayBudgetMs(config),
+      onError,
+      onSettled,
+    });
+  return { gateway, charges, reconciler };
 }

@@ -6,7 +6,11 @@ import type { ReservationEngine } from '../engine/reservation-engine';
 import type { Metrics } from '../metrics/metrics';
 import type { CatalogueRepository } from '../persistence/catalogue-repository';
 import type { TokenQueue } from '../queue/token-queue';
+import type { OutboxRelay } from '../outbox/outbox-relay';
+import type { ChargeReconciler } from '../payments/charge-reconciler';
+import type { GuardedGateway } from '../payments/guarded-gateway';
 import type { BalanceService } from '../services/balance-service';
+import type { ChargeService } from '../services/charge-service';
 import type { PaymentService } from '../services/payment-service';
 import type { ReservationService } from '../services/reservation-service';
 import type { ScheduleDirectory } from '../services/schedule-directory';
@@ -24,5 +28,10 @@ export interface AppServices {
   schedules: ScheduleDirectory;
   reservations: ReservationService;
   balances: BalanceService;
+  charges: ChargeService;
+  gateway: GuardedGateway;
+  reconciler: ChargeReconciler;
+  /** Undefined when KAFKA_BROKERS is unset: outbox rows wait. */
+  relay: OutboxRelay | undefined;
   payments: PaymentService;
 }

@@ -14,8 +14,10 @@ export type ProblemCode =
   | 'CONCERT_NOT_FOUND'
   | 'SCHEDULE_NOT_FOUND'
   | 'RESERVATION_NOT_FOUND'
+  | 'CHARGE_NOT_FOUND'
   | 'NOT_FOUND'
   | 'INSUFFICIENT_BALANCE'
+  | 'PAYMENT_DECLINED'
   | 'SEAT_UNAVAILABLE'
   | 'RESERVATION_NOT_HELD'
   | 'RESERVATION_EXPIRED'
@@ -25,6 +27,7 @@ export type ProblemCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'SERVICE_UNAVAILABLE'
+  | 'OUTCOME_UNKNOWN'
   | 'PAYMENT_GATEWAY_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
@@ -33,6 +36,7 @@ const STATUS: Record<ProblemCode, number> = {
   TOKEN_MISSING: 401,
   TOKEN_INVALID: 401,
   INSUFFICIENT_BALANCE: 402,
+  PAYMENT_DECLINED: 402,
   TOKEN_NOT_ACTIVE: 403,
   TOKEN_WRONG_CONCERT: 403,
   NOT_OWNER: 403,
@@ -40,6 +44,7 @@ const STATUS: Record<ProblemCode, number> = {
   CONCERT_NOT_FOUND: 404,
   SCHEDULE_NOT_FOUND: 404,
   RESERVATION_NOT_FOUND: 404,
+  CHARGE_NOT_FOUND: 404,
   NOT_FOUND: 404,
   SEAT_UNAVAILABLE: 409,
   RESERVATION_NOT_HELD: 409,
@@ -51,6 +56,7 @@ const STATUS: Record<ProblemCode, number> = {
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  OUTCOME_UNKNOWN: 503,
   PAYMENT_GATEWAY_UNAVAILABLE: 503,
 };
 
@@ -65,8 +71,10 @@ const TITLES: Record<ProblemCode, string> = {
   CONCERT_NOT_FOUND: 'No such concert',
   SCHEDULE_NOT_FOUND: 'No such schedule',
   RESERVATION_NOT_FOUND: 'No such reservation',
+  CHARGE_NOT_FOUND: 'No such charge',
   NOT_FOUND: 'No such resource',
   INSUFFICIENT_BALANCE: 'The balance does not cover the amount',
+  PAYMENT_DECLINED: 'The card gateway declined the charge',
   SEAT_UNAVAILABLE: 'A requested seat is not available',
   RESERVATION_NOT_HELD: 'The reservation is not held',
   RESERVATION_EXPIRED: 'The reservation has expired',
@@ -76,6 +84,7 @@ const TITLES: Record<ProblemCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'The content type is not supported',
   PAYLOAD_TOO_LARGE: 'The request body is too large',
   SERVICE_UNAVAILABLE: 'The service is busy or recovering; retry shortly',
+  OUTCOME_UNKNOWN: 'The outcome is not known yet; retry with the same Idempotency-Key to learn it',
   PAYMENT_GATEWAY_UNAVAILABLE: 'The payment gateway is unavailable; retry shortly',
   INTERNAL_ERROR: 'Internal error',
 };

@@ -129,7 +129,20 @@ export const IdempotencyHeaders = Type.Object({
 export const ChargeBody = Type.Object({ amount: Type.Integer({ minimum: 1, maximum: 10_000_000 }) }, strict);
 export type ChargeBody = Static<typeof ChargeBody>;
 export const BalanceResponse = Type.Object({ userId: Uuid, balance: Type.Integer() });
-export const ChargeResponse = Type.Object({ userId: Uuid, balance: Type.Integer(), chargeId: Uuid });
+export const ChargeResponse = Type.Object({
+  userId: Uuid,
+  balance: Type.Integer(),
+  chargeId: Uuid,
+  status: Type.Union([Type.Literal('APPROVED'), Type.Literal('PENDING')]),
+});
+export const ChargeParams = Type.Object({ userId: Uuid, chargeId: Uuid }, strict);
+export const ChargeStatusResponse = Type.Object({
+  chargeId: Uuid,
+  amount: Type.Integer(),
+  status: Type.Union([Type.Literal('PENDING'), Type.Literal('APPROVED'), Type.Literal('DECLINED')]),
+  createdAt: Type.String(),
+  settledAt: Type.Union([Type.String(), Type.Null()]),
+});
 export const PayBody = Type.Object({ reservationId: Uuid }, strict);
 export type PayBody = Static<typeof PayBody>;
 export const PaymentResponse = Type.Object({

@@ -30,3 +30,16 @@ export function confirmationRecord(
     confirmedAt: confirmedAt.toISOString(),
   };
 }
+
+/** How the relay reads and marks outbox rows, and how operators see its lag. */
+export const OUTBOX_SQL = {
+  /** The oldest unpublished rows, locked for this relay; rows another relay holds are skipped. */
+  claim: `SELECT id, topic, message_key AS key, headers, payload::text AS value
+          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+  markPublished: `UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`,
+  /** Oldest first along the primary key, a bounded chunk per call. */
+  prune: `DELETE FROM outbox WHERE id IN (
+            SELECT id FROM outbox WHERE published_at < now() - $1 * interval '1 hour' ORDER BY id LIMIT $2)`,
+  lag: `SELECT count(*)::int AS pending, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
+        FROM outbox WHERE published_at IS NULL`,
+} as const;

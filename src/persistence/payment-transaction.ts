@@ -77,7 +77,7 @@ export async function recordPayment(tx: PoolClient, command: PaymentCommand): Pr
     confirmation.eventId,
     command.outboxTopic,
     command.scheduleId,
-    JSON.stringify({ 'event-id': confirmation.eventId }),
+    JSON.stringify({ 'event-id': confirmation.eventId, type: confirmation.type }),
     JSON.stringify(confirmation),
     command.idempotency.scope,
     command.idempotency.key,

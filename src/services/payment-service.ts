@@ -23,6 +23,8 @@ export class PaymentService {
     private readonly tokens: TokenGuard,
     private readonly queue: TokenQueue,
     private readonly onTokenExpiryFailed: (error: unknown) => void,
+    /** A confirmation was committed to the outbox (the relay looks at once). */
+    private readonly onConfirmed: () => void = () => undefined,
   ) {}
 
   async pay(tokenHeader: string | undefined, idempotencyKey: string, reservationId: string): Promise<Replay> {
@@ -62,6 +64,7 @@ export class PaymentService {
 
     const result = await this.engine.pay({ reservation, userId, paymentId: randomUUID(), idempotency });
     if (!result.ok) throw rejectionProblem(result.rejection);
+    this.onConfirmed();
     // The payment is committed; the token's slot goes to the next in line. If Redis fails here
     // the token still ends at its TTL, so the failure is reported, not thrown.
     this.tokens.forget(token);

@@ -11,8 +11,9 @@ describe('configuration', () => {
       queueMaxActive: 1000,
       queueActiveTtlSeconds: 600,
       kafkaTopicConfirmed: 'reservations.confirmed',
-      kafkaBrokers: ['localhost:9092'],
-      paymentGatewayUrl: undefined,
+      kafkaBrokers: [],
+      gateway: { url: undefined, timeoutMs: 3000, retries: 2, breakerThreshold: 0.5, concurrency: 32 },
+      outbox: { batchSize: 500, retentionHours: 72 },
     });
   });
 
@@ -32,6 +33,11 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'loud'],
     ['ADMIN_API_KEY', 'short'],
     ['JOURNAL_MAX_BATCH', '0'],
+    ['PAYMENT_BREAKER_FAILURE_RATE', '1'],
+    ['PAYMENT_BREAKER_FAILURE_RATE', 'half'],
+    ['PAYMENT_GATEWAY_TIMEOUT_MS', '0'],
+    ['PAYMENT_GATEWAY_QUEUE', '-1'],
+    ['OUTBOX_BATCH_SIZE', '0'],
   ])('when %s is %p, then start-up stops with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} must be`));

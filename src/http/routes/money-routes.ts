@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import {
   BalanceResponse,
   ChargeBody,
+  ChargeParams,
   ChargeResponse,
+  ChargeStatusResponse,
   IdempotencyHeaders,
   PayBody,
   PaymentResponse,
@@ -22,15 +24,28 @@ export function moneyRoutes(app: FastifyInstance, services: AppServices): void {
 
   app.post<{ Params: { userId: string }; Body: ChargeBody; Headers: MoneyHeaders }>(
     '/v1/users/:userId/balance/charges',
-    { schema: { params: UserParams, headers: IdempotencyHeaders, body: ChargeBody, response: { 200: ChargeResponse } } },
+    {
+      schema: {
+        params: UserParams,
+        headers: IdempotencyHeaders,
+        body: ChargeBody,
+        response: { 200: ChargeResponse, 202: ChargeResponse },
+      },
+    },
     async (request, reply) => {
-      const result = await services.balances.charge(
+      const result = await services.charges.charge(
         request.params.userId,
         request.body.amount,
         request.headers['idempotency-key'],
       );
       return reply.code(result.statusCode).send(result.body);
     },
+  );
+
+  app.get<{ Params: { userId: string; chargeId: string } }>(
+    '/v1/users/:userId/balance/charges/:chargeId',
+    { schema: { params: ChargeParams, response: { 200: ChargeStatusResponse } } },
+    async (request) => services.charges.status(request.params.userId, request.params.chargeId),
   );
 
   app.post<{ Body: PayBody; Headers: MoneyHeaders }>(

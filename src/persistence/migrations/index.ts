@@ -1,5 +1,6 @@
 import { initialSchema } from './001-initial-schema';
 import { baselineIndexes } from './002-baseline-indexes';
+import { chargesAndOutbox } from './003-charges-and-outbox';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: initialSchema },
   { version: 2, name: 'baseline indexes', sql: baselineIndexes },
+  { version: 3, name: 'charges and outbox', sql: chargesAndOutbox },
 ];
