@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL and Redis when they are not already answering; idempotent.
+# Starts PostgreSQL, Redis and Kafka when they are not already answering; idempotent.
 # On this kind of machine both are installed from Debian packages and usually running; after a
 # reboot of the services (or on a machine where they are stopped) this brings them back.
 set -euo pipefail
@@ -45,3 +45,6 @@ if ! redis_up; then
 else
   echo "Redis is up"
 fi
+
+# Kafka: a single-node KRaft broker run from Maven Central jars (see kafka.sh); idempotent too.
+bash "$(dirname "$0")/kafka.sh" start
