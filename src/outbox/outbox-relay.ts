@@ -125,7 +125,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       options.observer?.published(records.length, (performance.now() - started) / 1000);
       return records.length;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => resign());
+      await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
   };
@@ -154,7 +154,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         failures += 1;
         options.observer?.failed();
         if (failures === 1 || failures % 20 === 0) options.log('warn', `outbox relay: batch failed (${failures} in a row); backing off`, error);
-        if (isConnectionLost(error)) resign();
+        resign(); // a fresh connection (and a fresh leader election) for the next try
         nudged = false;
         await sleep(Math.min(100 * 2 ** Math.min(failures - 1, 10), MAX_BACKOFF_MS));
       }
@@ -187,9 +187,4 @@ function withType(row: Row): Record<string, string> {
   if (row.headers.type !== undefined) return row.headers;
   const type = (JSON.parse(row.value) as { type?: unknown }).type;
   return typeof type === 'string' ? { ...row.headers, type } : row.headers;
-}
-
-function isConnectionLost(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|ECONNRESET|ECONNREFUSED|Client has encountered a connection error|timeout/i.test(message);
 }
