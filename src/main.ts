@@ -2,6 +2,8 @@
 import { ConfigError, loadConfig } from './config';
 import { createOvation } from './runtime';
 
+const SHUTDOWN_DEADLINE_MS = 45_000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -19,6 +21,12 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing requests in flight and draining the engine');
+    // Every wait in the drain is bounded by its own timeout; this bounds their sum, so a dead link
+    // can never keep a stopping process alive. What is acknowledged is committed already.
+    setTimeout(() => {
+      app.log.error(`shutdown did not finish in ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

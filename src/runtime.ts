@@ -36,6 +36,22 @@ import { ReservationService } from './services/reservation-service';
 import { ScheduleDirectory } from './services/schedule-directory';
 import { TokenGuard } from './services/token-guard';
 
+/**
+ * Every Redis wait is bounded: a command that gets no answer in 2 s fails, commands are not queued
+ * while the connection is down (they fail at once: 503, and holds with a cached token go on),
+ * keep-alive notices a dead peer, and the client reconnects by itself every second at most.
+ */
+const REDIS_OPTIONS = {
+  lazyConnect: true,
+  enableAutoPipelining: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: 2_000,
+  connectTimeout: 2_000,
+  keepAlive: 5_000,
+  retryStrategy: (attempt: number) => Math.min(100 * attempt, 1_000),
+} as const;
+
 export interface Ovation {
   app: FastifyInstance;
   services: AppServices;
@@ -49,9 +65,11 @@ export interface RuntimeOverrides {
 export async function createOvation(config: Config, overrides: RuntimeOverrides = {}): Promise<Ovation> {
   await ensureDatabase(config.databaseUrl);
   const db = createPool(config.databaseUrl, overrides.poolSize ?? 20);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis = new Redis(config.redisUrl, REDIS_OPTIONS);
+  redis.on('error', () => undefined); // reported per command (503) and by /health/ready
   try {
     await migrate(db);
+    await redis.connect();
     await redis.ping();
   } catch (error) {
     await db.end().catch(() => undefined);

@@ -1,5 +1,6 @@
 /** The reservation engine of ovation: one actor per schedule decides every seat. */
 import type { Pool } from 'pg';
+import { DB_TIMEOUTS } from '../persistence/database';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import { GroupCommitter, type GroupCommitObserver } from './group-committer';
 import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
@@ -148,7 +149,10 @@ export class ActorEngine implements ReservationEngine {
   }
 
   private ask(scheduleId: string, message: ScheduleMessage): Promise<ScheduleReply> {
-    return this.registry.get(scheduleId).mailbox.ask(message, this.options.requestTimeoutMs);
+    // Once decided, a command's answer waits for its commit; the pool's timeouts bound that
+    // (recovery reads plus the commit), this only makes sure nobody waits past them.
+    const decidedTimeoutMs = this.options.requestTimeoutMs + 2 * DB_TIMEOUTS.queryMs;
+    return this.registry.get(scheduleId).mailbox.ask(message, this.options.requestTimeoutMs, decidedTimeoutMs);
   }
 }
 

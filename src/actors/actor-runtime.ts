@@ -3,12 +3,14 @@
  * actor, ordered per sender) and fenced off where we measured it fail (design.md):
  * - replies never go through nact's `query` (its 31-bit random reply ids collide): every ask
  *   carries a monotonic correlation id resolved through our own pending map, with our own timer;
+ * - every ask has a deadline: a message whose asker was answered meanwhile is skipped, never
+ *   decided (a nact timeout cancels nothing); once decided, the answer waits for the commit;
  * - mailboxes are bounded here (nact's grow without limit);
  * - onCrash is tiny and total: it fails the actor's pending asks and resets the actor, whose
  *   behaviour then recovers from the database on the next message.
  */
 import { dispatch, spawn, start, stop, type Ref } from 'nact';
-import { MailboxFullError, ActorCrashedError, RequestTimeoutError, ActorStoppedError } from './actor-errors';
+import { MailboxFullError, ActorCrashedError, RequestTimeoutError, ActorStoppedError, DecidedTimeoutError } from './actor-errors';
 
 export interface Reply<R> {
   /** Resolves the asker. May be called after the handler returned (e.g. after a commit). */
@@ -33,6 +35,8 @@ interface Pending<R> {
   resolve(result: R): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** How long a decided command may take to answer (its commit), once the actor took it. */
+  decidedTimeoutMs: number;
 }
 
 const NO_REPLY = 0;
@@ -60,17 +64,22 @@ export class ActorMailbox<M, R> {
     return this.pending.size;
   }
 
-  ask(message: M, timeoutMs: number): Promise<R> {
+  /**
+   * Sends `message` with a deadline. If the actor has not taken it `timeoutMs` from now, the asker
+   * hears RequestTimeoutError and the message is skipped when its turn comes: it is never
+   * decided, so that answer is true. Once taken, the command is decided and its answer waits for
+   * its commit, bounded by `decidedTimeoutMs` (then DecidedTimeoutError: outcome unknown).
+   */
+  ask(message: M, timeoutMs: number, decidedTimeoutMs: number): Promise<R> {
     if (this.stopped) return Promise.reject(new ActorStoppedError(this.name));
     if (this.queued >= this.capacity) return Promise.reject(new MailboxFullError(this.name));
     const corrId = this.nextCorrId();
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
-        // A timeout cancels nothing: the message may still be handled and even commit.
         this.pending.delete(corrId);
         reject(new RequestTimeoutError(this.name));
       }, timeoutMs);
-      this.pending.set(corrId, { resolve, reject, timer });
+      this.pending.set(corrId, { resolve, reject, timer, decidedTimeoutMs });
       this.queued++;
       dispatch(this.ref, { corrId, message });
     });
@@ -99,9 +108,21 @@ export class ActorMailbox<M, R> {
     stop(this.ref);
   }
 
-  /** Internal: the actor took a message off its mailbox. */
-  taken(): void {
+  /**
+   * Internal: the actor took a message off its mailbox. False when nobody waits for it any more
+   * (its deadline passed, or it was failed): the message must then not be handled.
+   */
+  taken(corrId: number): boolean {
     this.queued--;
+    if (corrId === NO_REPLY) return true;
+    const entry = this.pending.get(corrId);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      this.pending.delete(corrId);
+      entry.reject(new DecidedTimeoutError(this.name));
+    }, entry.decidedTimeoutMs);
+    return true;
   }
 
   /** Internal: the reply handle for one message. */
@@ -132,7 +153,7 @@ export class ActorRuntime {
       this.system,
       async (state: S, envelope: Envelope<M>) => {
         const box = mailbox!;
-        box.taken();
+        if (!box.taken(envelope.corrId)) return state; // its asker has been answered: never decided
         return behavior.handle(state, envelope.message, box.replyFor(envelope.corrId));
       },
       name,

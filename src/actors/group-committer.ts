@@ -3,11 +3,13 @@
  * batches that arrive while commits are in flight go out together in one statement (one round
  * trip, one WAL flush), so a hundred quiet schedules cost about what one busy schedule costs.
  *
- * If a combined commit fails, each schedule's part is retried on its own: a fenced or broken
+ * If a combined commit is refused, each schedule's part is retried on its own: a fenced or broken
  * schedule fails alone instead of taking its neighbours down with it. Retrying is safe because
- * the combined statement was atomic: none of it was written.
+ * the server refused the combined statement, which was atomic: none of it was written. If its
+ * answer was lost instead, nobody can tell, and every part fails as "outcome unknown".
  */
 import type { Pool } from 'pg';
+import { StatementOutcomeUnknownError } from '../persistence/database';
 import { appendEvents, type JournalEntry, type ScheduleBatch } from '../persistence/journal-store';
 
 export interface GroupCommitterOptions {
@@ -74,7 +76,12 @@ export class GroupCommitter {
       this.observer.committed?.(events, group.length, Number(process.hrtime.bigint() - started) / 1e9);
       for (const item of group) item.resolve();
     } catch (error) {
-      if (group.length === 1) return group[0]!.reject(error);
+      // A lost answer may hide a commit: retrying the parts could then fail on the fence and
+      // report "not applied" for events that are in the journal. Everyone hears "unknown".
+      if (group.length === 1 || error instanceof StatementOutcomeUnknownError) {
+        for (const item of group) item.reject(error);
+        return;
+      }
       await Promise.all(group.map((item) => this.commitGroup([item])));
     }
   }

@@ -16,7 +16,8 @@
  * those events optimistically, has dropped its state, recovered and called `reset`.
  */
 import type { Pool, PoolClient } from 'pg';
-import { CommitFailedError } from './actor-errors';
+import { CommitFailedError, CommitOutcomeUnknownError } from './actor-errors';
+import { isServerRefusal, StatementOutcomeUnknownError } from '../persistence/database';
 import type { JournalEntry } from '../persistence/journal-store';
 import type { GroupCommitter } from './group-committer';
 
@@ -182,10 +183,12 @@ export class JournalWriter {
 
   private async runTransactionalOnce(group: TransactionalWork[]): Promise<void> {
     const client = await this.db.connect();
+    let committing = false;
     try {
       await client.query('BEGIN');
       const values: unknown[] = [];
       for (const work of group) values.push(await work.run(client));
+      committing = true;
       await client.query('COMMIT');
       client.release();
       group.forEach((work, index) => work.resolve(values[index]));
@@ -193,6 +196,8 @@ export class JournalWriter {
       await client.query('ROLLBACK').catch(() => undefined);
       // A broken connection must not go back to the pool.
       client.release(error instanceof Error ? error : true);
+      // Until COMMIT is sent nothing can commit; a COMMIT without an answer may have.
+      if (committing && !isServerRefusal(error)) throw new StatementOutcomeUnknownError(error);
       throw error;
     }
   }
@@ -201,8 +206,11 @@ export class JournalWriter {
     try {
       await action();
     } catch (error) {
-      this.failure = new CommitFailedError(`schedule ${this.scheduleId}`, error);
-      for (const work of works) work.reject(this.failure);
+      const actor = `schedule ${this.scheduleId}`;
+      // Work never sent was not applied, whatever happened to the commit in flight.
+      this.failure = new CommitFailedError(actor, error);
+      const inFlight = error instanceof StatementOutcomeUnknownError ? new CommitOutcomeUnknownError(actor, error) : this.failure;
+      for (const work of works) work.reject(inFlight);
       for (const work of this.queue.splice(0)) work.reject(this.failure);
       this.observer.failed?.(error);
     }

@@ -13,6 +13,7 @@
  * rows (SELECT … FOR UPDATE), so a late second owner waits for the row and sees the truth.
  */
 import { randomBytes } from 'node:crypto';
+import { asRedisUnavailable, onRedis } from '../queue/redis-unavailable';
 import type Redis from 'ioredis';
 
 const RELEASE_COMMAND = 'ovationLockRelease';
@@ -81,13 +82,13 @@ export class RedisLocks {
     } catch (error) {
       // Redis failed half-way: free what we hold (best effort; the TTL frees the rest).
       await this.release(lease).catch(() => undefined);
-      throw error;
+      throw asRedisUnavailable(error);
     }
   }
 
   /** Frees the lease's keys still owned by its token; one round trip for all of them. */
   async release(lease: LockLease): Promise<void> {
     if (lease.keys.length === 0) return;
-    await this.releaseScript(lease.keys.length, ...lease.keys, lease.token);
+    await onRedis(() => this.releaseScript(lease.keys.length, ...lease.keys, lease.token));
   }
 }

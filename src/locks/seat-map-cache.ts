@@ -10,6 +10,7 @@
  * an invalidation lost to a Redis failure after a commit.
  */
 import type Redis from 'ioredis';
+import { onRedis } from '../queue/redis-unavailable';
 import { scheduleLockKeys } from './lock-keys';
 
 const FILL_COMMAND = 'ovationSeatMapFill';
@@ -39,10 +40,10 @@ export class SeatMapCache {
   /** The cached map, or `load()`'s, cached unless an invalidation raced it. */
   async get(scheduleId: string, load: () => Promise<string>): Promise<string> {
     const keys = scheduleLockKeys(this.keyPrefix, scheduleId);
-    const [cached, version] = await this.redis.mget(keys.seatMap, keys.seatMapVersion);
+    const [cached, version] = await onRedis(() => this.redis.mget(keys.seatMap, keys.seatMapVersion));
     if (cached !== null && cached !== undefined) return cached;
     const json = await load();
-    await this.fillScript(keys.seatMap, keys.seatMapVersion, version ?? '0', json, this.ttlMs);
+    await onRedis(() => this.fillScript(keys.seatMap, keys.seatMapVersion, version ?? '0', json, this.ttlMs));
     return json;
   }
 

@@ -7,6 +7,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ScheduleEvent } from '../domain/schedule-events';
 import type { ScheduleSnapshot } from '../domain/schedule-snapshot';
+import { queryKnowingOutcome } from './database';
 
 export interface JournalEntry {
   seq: number;
@@ -77,11 +78,14 @@ UPDATE reservations SET status = u.status, updated_at = to_timestamp(u.at / 1000
 FROM unnest($13::uuid[], $14::text[], $15::float8[]) AS u(id, status, at)
 WHERE reservations.id = u.id AND reservations.status = 'HELD'`;
 
-/** Appends the batches of one or many schedules in one statement: all of it commits, or none. */
+/**
+ * Appends the batches of one or many schedules in one statement: all of it commits, or none.
+ * A lost answer throws StatementOutcomeUnknownError: then it is not known which.
+ */
 export async function appendEvents(db: Pool, batches: ScheduleBatch[]): Promise<void> {
   const rows = batches.flatMap(({ scheduleId, entries }) => entries.map((entry) => ({ scheduleId, ...entry })));
   const { inserted, updated } = reservationChanges(batches);
-  await db.query(APPEND_BATCH, [
+  await queryKnowingOutcome(db, APPEND_BATCH, [
     rows.map((r) => r.scheduleId),
     rows.map((r) => r.seq),
     rows.map((r) => r.event.type),

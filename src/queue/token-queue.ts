@@ -5,6 +5,7 @@ import { type AdmissionContext, registerQueueCommands } from './queue-commands';
 import type { TokenDescription } from './script-replies';
 import { generateToken, isUuid, normalizeConcertId, parseToken } from './token-format';
 import type { TokenInfo, TokenQueue, TokenQueueOptions } from './types';
+import { onRedis } from './redis-unavailable';
 import { estimateWaitSeconds } from './wait-estimate';
 
 export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenStatus, TokenView } from './types';
@@ -78,7 +79,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     options.onAdmissionError ?? ((error) => console.error('token queue: admission sweep failed', error)),
   );
 
-  return {
+  const queue: TokenQueue = {
     async issue(userId, concertId) {
       if (typeof userId !== 'string' || userId.length === 0) {
         throw new TypeError('token queue: userId must be a non-empty string');
@@ -120,6 +121,12 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     admitAll,
     start: () => loop.start(),
     stop: () => loop.stop(),
+  };
+  return {
+    ...queue,
+    issue: (userId, concertId) => onRedis(() => queue.issue(userId, concertId)),
+    lookup: (token) => onRedis(() => queue.lookup(token)),
+    expire: (token) => onRedis(() => queue.expire(token)),
   };
 }
 

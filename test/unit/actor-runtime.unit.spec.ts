@@ -1,5 +1,5 @@
 import { ActorRuntime, type ActorBehavior, type ActorMailbox } from '../../src/actors/actor-runtime';
-import { ActorCrashedError, MailboxFullError, RequestTimeoutError } from '../../src/actors/actor-errors';
+import { ActorCrashedError, DecidedTimeoutError, MailboxFullError, RequestTimeoutError } from '../../src/actors/actor-errors';
 
 /** Echoes who asked, so a reply delivered to the wrong caller is visible. */
 const echo: ActorBehavior<number, { caller: number }, { caller: number; handled: number }> = {
@@ -22,7 +22,7 @@ describe('the nact wrapper', () => {
   it('when 200,000 asks run at once across 1,000 actors, then every caller gets its own reply', async () => {
     // Raw nact `query` resolves replies by 31-bit random ids and mixed up 10 of 200,000 here.
     const actors = Array.from({ length: 1000 }, (_, i) => runtime.spawn(`echo-${i}`, echo, 1_000));
-    const asks = Array.from({ length: 200_000 }, (_, caller) => actors[caller % 1000]!.ask({ caller }, 60_000));
+    const asks = Array.from({ length: 200_000 }, (_, caller) => actors[caller % 1000]!.ask({ caller }, 60_000, 60_000));
 
     const replies = await Promise.all(asks);
 
@@ -44,21 +44,46 @@ describe('the nact wrapper', () => {
       },
     };
     const mailbox = runtime.spawn('slow', slow, 3);
-    const accepted = [1, 2, 3].map((n) => mailbox.ask(n, 10_000));
-    await expect(mailbox.ask(99, 10_000)).rejects.toBeInstanceOf(MailboxFullError);
+    const accepted = [1, 2, 3].map((n) => mailbox.ask(n, 10_000, 10_000));
+    await expect(mailbox.ask(99, 10_000, 10_000)).rejects.toBeInstanceOf(MailboxFullError);
     await new Promise((resolve) => setImmediate(resolve));
     // The first message is being handled, which makes room for one more; then it is full again.
-    accepted.push(mailbox.ask(4, 10_000));
+    accepted.push(mailbox.ask(4, 10_000, 10_000));
     expect(mailbox.depth).toBe(3);
-    await expect(mailbox.ask(5, 10_000)).rejects.toBeInstanceOf(MailboxFullError);
+    await expect(mailbox.ask(5, 10_000, 10_000)).rejects.toBeInstanceOf(MailboxFullError);
     release();
     await expect(Promise.all(accepted)).resolves.toEqual([1, 2, 3, 4]);
   });
 
-  it('when an actor does not answer in time, then the ask fails with RequestTimeoutError', async () => {
+  it('when the deadline passes while the message waits in the mailbox, then RequestTimeoutError and the message is never handled', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handled: string[] = [];
+    const gated: ActorBehavior<null, string, string> = {
+      initialState: () => null,
+      async handle(state, message, reply) {
+        handled.push(message);
+        await gate;
+        reply.ok(message);
+        return state;
+      },
+    };
+    const mailbox = runtime.spawn('gated', gated, 10);
+    const first = mailbox.ask('first', 10_000, 10_000);
+    const late = mailbox.ask('late', 50, 10_000);
+    await expect(late).rejects.toBeInstanceOf(RequestTimeoutError);
+    release();
+    expect(await first).toBe('first');
+    expect(await mailbox.ask('after', 1_000, 1_000)).toBe('after');
+    expect(handled).toEqual(['first', 'after']); // 'late' was skipped: its asker had been told no
+  });
+
+  it('when an actor took a message but its answer does not come in time, then DecidedTimeoutError (outcome unknown)', async () => {
     const silent: ActorBehavior<null, string, string> = { initialState: () => null, handle: (state) => state };
     const mailbox = runtime.spawn('silent', silent, 10);
-    await expect(mailbox.ask('hello', 50)).rejects.toBeInstanceOf(RequestTimeoutError);
+    const started = Date.now();
+    await expect(mailbox.ask('hello', 20, 150)).rejects.toBeInstanceOf(DecidedTimeoutError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140); // the ask deadline stopped counting once taken
     expect(mailbox.inFlight).toBe(0);
   });
 
@@ -75,12 +100,12 @@ describe('the nact wrapper', () => {
       onCrash: () => void crashes++,
     };
     const mailbox: ActorMailbox<'boom' | 'count' | 'wait', number> = runtime.spawn('fragile', fragile, 10);
-    expect(await mailbox.ask('count', 1_000)).toBe(1);
-    const waiting = mailbox.ask('wait', 10_000);
-    const crashed = mailbox.ask('boom', 10_000);
+    expect(await mailbox.ask('count', 1_000, 1_000)).toBe(1);
+    const waiting = mailbox.ask('wait', 10_000, 10_000);
+    const crashed = mailbox.ask('boom', 10_000, 10_000);
     await expect(waiting).rejects.toBeInstanceOf(ActorCrashedError);
     await expect(crashed).rejects.toBeInstanceOf(ActorCrashedError);
     expect(crashes).toBe(1);
-    expect(await mailbox.ask('count', 1_000)).toBe(1); // reset to the initial state
+    expect(await mailbox.ask('count', 1_000, 1_000)).toBe(1); // reset to the initial state
   });
 });

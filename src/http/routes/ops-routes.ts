@@ -3,12 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { Problem } from '../problem';
 import type { AppServices } from '../app-services';
 
+/** A readiness probe answers within a second or counts as failed: readiness itself must not hang. */
+const PROBE_TIMEOUT_MS = 1_000;
+
 async function check(probe: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS)));
   try {
-    await probe();
-    return true;
+    return await Promise.race([probe().then(() => true), timeout]);
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -21,10 +27,11 @@ export function opsRoutes(app: FastifyInstance, services: AppServices): void {
       check(() => services.redis.ping()),
     ]);
     const checks = { database, redis, engine: services.engine.isReady() };
+    const mode = { database: 'external', queue: 'redis', outbox: services.relay ? 'kafka' : 'off' };
     if (!checks.database || !checks.redis || !checks.engine) {
-      throw new Problem('SERVICE_UNAVAILABLE', 'not ready', { retryAfterSeconds: 1, extensions: { checks } });
+      throw new Problem('SERVICE_UNAVAILABLE', 'not ready', { retryAfterSeconds: 1, extensions: { mode, checks } });
     }
-    return { status: 'ready', checks };
+    return { status: 'ready', mode, checks };
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus text exposition' } }, async (_request, reply) => {

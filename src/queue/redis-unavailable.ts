@@ -1,0 +1,32 @@
+/**
+ * Redis being down, restarting or slow must answer 503, never 500 (design.md, "Failure
+ * semantics"): every error of a Redis call that is not Redis refusing the command itself — a
+ * closed or unwritable connection, a command timeout, ioredis giving up on retries — becomes
+ * RedisUnavailableError. So do the replies of a Redis that is loading its data or busy.
+ */
+import { ReplyError } from 'ioredis';
+import { EngineUnavailableError } from '../engine/engine-unavailable-error';
+
+export class RedisUnavailableError extends EngineUnavailableError {
+  constructor(cause: unknown) {
+    super(`Redis is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, 1);
+  }
+}
+
+const TRANSIENT_REPLIES = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/;
+
+export function asRedisUnavailable(error: unknown): unknown {
+  if (error instanceof RedisUnavailableError) return error;
+  if (error instanceof ReplyError && !TRANSIENT_REPLIES.test((error as Error).message)) return error;
+  if (error instanceof TypeError || error instanceof RangeError) return error; // our own bugs
+  return new RedisUnavailableError(error);
+}
+
+/** Runs a Redis call; connection-level failures become RedisUnavailableError. */
+export async function onRedis<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asRedisUnavailable(error);
+  }
+}
