@@ -66,8 +66,12 @@ export class ActorEngine implements ReservationEngine {
   }
 
   async hold(request: HoldRequest): Promise<HoldResult> {
-    const { reservationId, userId, scheduleId, seatNos } = request;
-    const reply = await this.ask(scheduleId, { type: 'Hold', command: { reservationId, userId, seatNos } });
+    const { reservationId, userId, scheduleId, seatNos, idempotency } = request;
+    const reply = await this.ask(scheduleId, {
+      type: 'Hold',
+      command: { reservationId, userId, seatNos },
+      ...(idempotency ? { idempotency } : {}),
+    });
     if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
     if (reply.kind !== 'held') throw unexpected(reply);
     const { hold } = reply;
@@ -86,10 +90,11 @@ export class ActorEngine implements ReservationEngine {
   }
 
   async release(request: ReleaseRequest): Promise<ReleaseResult> {
-    const { reservation, userId } = request;
+    const { reservation, userId, idempotencyKey } = request;
     const reply = await this.ask(reservation.scheduleId, {
       type: 'Release',
       command: { reservationId: reservation.reservationId, userId },
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
     if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
     if (reply.kind !== 'released') throw unexpected(reply);

@@ -6,6 +6,7 @@
  * actor rebuilds its state from the database before it decides anything else.
  */
 import type { Pool } from 'pg';
+import type { HoldIdempotency } from '../engine/reservation-engine';
 import type { ActorBehavior, ActorMailbox, Reply } from './actor-runtime';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import { ActorCrashedError, ActorStoppedError } from './actor-errors';
@@ -26,8 +27,8 @@ type Command<T extends ScheduleCommand['type']> = Omit<Extract<ScheduleCommand, 
 export type PaymentDetails = Omit<PaymentCommand, 'confirmedAt' | 'seatNos' | 'amount' | 'scheduleId'>;
 
 export type ScheduleMessage =
-  | { type: 'Hold'; command: Omit<Command<'Hold'>, 'holdTtlMs' | 'maxSeatsPerUser'> }
-  | { type: 'Release'; command: Command<'Release'> }
+  | { type: 'Hold'; command: Omit<Command<'Hold'>, 'holdTtlMs' | 'maxSeatsPerUser'>; idempotency?: HoldIdempotency }
+  | { type: 'Release'; command: Command<'Release'>; idempotencyKey?: string }
   | { type: 'Pay'; command: Command<'Confirm'>; payment: PaymentDetails }
   | { type: 'Expire'; reservationId: string }
   | { type: 'Load' };
@@ -230,7 +231,10 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         const command = { ...message.command, type: 'Hold' as const, now, holdTtlMs: settings.holdTtlMs };
         const decision = decide(live.state, { ...command, maxSeatsPerUser: settings.maxSeatsPerUser });
         if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
-        const hold = holdOf(decision.events[0] as Extract<ScheduleEvent, { type: 'SeatsHeld' }>);
+        const held = decision.events[0] as Extract<ScheduleEvent, { type: 'SeatsHeld' }>;
+        // The client's key rides on the event, so the same statement writes it on the reservation row.
+        if (message.idempotency) Object.assign(held, { idempotencyKey: message.idempotency.key, requestHash: message.idempotency.requestHash });
+        const hold = holdOf(held);
         this.commit(live, decision.events).then(
           () => reply.ok({ kind: 'held', hold }),
           (error: Error) => reply.fail(error),
@@ -246,6 +250,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         if (!decision.ok || !hold) {
           return reply.ok({ kind: 'rejected', rejection: decision.ok ? { code: 'RESERVATION_NOT_HELD' } : decision.rejection });
         }
+        if (message.idempotencyKey !== undefined) Object.assign(decision.events[0]!, { idempotencyKey: message.idempotencyKey });
         this.commit(live, decision.events).then(
           () => reply.ok({ kind: 'released', hold }),
           (error: Error) => reply.fail(error),

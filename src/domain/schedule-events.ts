@@ -8,8 +8,11 @@ export type ScheduleEvent =
       amount: number;
       expiresAt: number;
       at: number;
+      /** The client's Idempotency-Key of the hold, and the hash of its request (no effect on seats). */
+      idempotencyKey?: string;
+      requestHash?: string;
     }
-  | { type: 'HoldReleased'; reservationId: string; at: number }
+  | { type: 'HoldReleased'; reservationId: string; at: number; idempotencyKey?: string }
   | { type: 'HoldExpired'; reservationId: string; at: number }
   | { type: 'SeatsSold'; reservationId: string; paymentId: string; at: number }
   /**

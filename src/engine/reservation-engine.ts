@@ -8,16 +8,24 @@ import type { Rejection } from '../domain/schedule-commands';
 import type { PaymentReceipt } from '../persistence/payment-transaction';
 import type { Reservation } from '../persistence/reservation-repository';
 
+/** An optional client Idempotency-Key, written with the decision (same statement, same commit). */
+export interface HoldIdempotency {
+  key: string;
+  requestHash: string;
+}
+
 export interface HoldRequest {
   reservationId: string;
   userId: string;
   scheduleId: string;
   seatNos: number[];
+  idempotency?: HoldIdempotency;
 }
 
 export interface ReleaseRequest {
   reservation: Reservation;
   userId: string;
+  idempotencyKey?: string;
 }
 
 export interface PayRequest {

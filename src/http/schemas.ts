@@ -74,6 +74,11 @@ export const TokenResponse = Type.Object({
   activeUntil: Type.Union([Type.String(), Type.Null()]),
 });
 export const QueueTokenHeaders = Type.Object({ 'queue-token': Type.Optional(Type.String({ maxLength: 200 })) });
+/** A Queue-Token and an optional Idempotency-Key (holds and cancels). */
+export const QueueTokenOptionalKeyHeaders = Type.Object({
+  'queue-token': Type.Optional(Type.String({ maxLength: 200 })),
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+});
 
 // Concerts
 export const ConcertParams = Type.Object({ concertId: Uuid }, strict);

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import type { HoldIdempotency } from '../engine/reservation-engine';
 import type { Reservation } from '../persistence/reservation-repository';
 import { prepared } from './prepared';
 
@@ -32,6 +33,7 @@ export interface NewHold {
   amount: number;
   now: number;
   holdTtlMs: number;
+  idempotency?: HoldIdempotency | undefined;
 }
 
 export interface HoldInsertResult {
@@ -45,8 +47,9 @@ held AS (
   SELECT coalesce(sum(cardinality(seat_nos)), 0)::int AS seats FROM reservations
   WHERE schedule_id = $3 AND user_id = $2 AND status = 'HELD' AND expires_at > $6
 ), inserted AS (
-  INSERT INTO reservations (id, user_id, schedule_id, seat_nos, amount, status, expires_at, created_at, updated_at)
-  SELECT $1, $2, $3, $4::int[], $5, 'HELD', $7, $6, $6 FROM held
+  INSERT INTO reservations (id, user_id, schedule_id, seat_nos, amount, status, expires_at, created_at, updated_at,
+                            idempotency_key, request_hash)
+  SELECT $1, $2, $3, $4::int[], $5, 'HELD', $7, $6, $6, $9, $10 FROM held
   WHERE held.seats + cardinality($4::int[]) <= $8
   RETURNING id
 )`;
@@ -84,6 +87,8 @@ export async function insertHoldWithinLimit(
       new Date(hold.now),
       new Date(hold.now + hold.holdTtlMs),
       maxSeatsPerUser,
+      hold.idempotency?.key ?? null,
+      hold.idempotency?.requestHash ?? null,
     ]),
   );
   const row = rows[0]!;

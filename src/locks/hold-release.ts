@@ -14,7 +14,7 @@ const RELEASE = prepared(
   'release-hold',
   `
 WITH released AS (
-  UPDATE reservations SET status = 'CANCELLED', updated_at = $3
+  UPDATE reservations SET status = 'CANCELLED', updated_at = $3, cancel_idempotency_key = $4
   WHERE id = $1 AND user_id = $2 AND status = 'HELD' AND expires_at > $3
   RETURNING ${RESERVATION_COLUMNS}
 ), freed AS (
@@ -26,8 +26,14 @@ WITH released AS (
 SELECT * FROM released`,
 );
 
-export async function releaseHold(db: Pool, reservationId: string, userId: string, now: number): Promise<ReleaseResult> {
-  const { rows } = await db.query<ReservationRow>(RELEASE([reservationId, userId, new Date(now)]));
+export async function releaseHold(
+  db: Pool,
+  reservationId: string,
+  userId: string,
+  now: number,
+  idempotencyKey?: string,
+): Promise<ReleaseResult> {
+  const { rows } = await db.query<ReservationRow>(RELEASE([reservationId, userId, new Date(now), idempotencyKey ?? null]));
   const released = rows[0];
   if (released) return { ok: true, reservation: toReservation(released) };
   // Nothing matched: read why. A hold never becomes live again and its owner and expiry never

@@ -78,9 +78,11 @@ export class LockEngine extends BaselineEngine implements ReservationEngine {
   }
 
   release(request: ReleaseRequest): Promise<ReleaseResult> {
-    const { reservation, userId } = request;
+    const { reservation, userId, idempotencyKey } = request;
     return this.inFlight.run(() =>
-      this.underReservationLock(reservation, () => releaseHold(this.db, reservation.reservationId, userId, this.now())),
+      this.underReservationLock(reservation, () =>
+        releaseHold(this.db, reservation.reservationId, userId, this.now(), idempotencyKey),
+      ),
     );
   }
 
@@ -122,7 +124,7 @@ export class LockEngine extends BaselineEngine implements ReservationEngine {
    * statement, COMMIT (or ROLLBACK).
    */
   private holdInDatabase(request: HoldRequest, ordered: number[]): Promise<HoldResult> {
-    const { reservationId, userId, scheduleId, seatNos } = request;
+    const { reservationId, userId, scheduleId, seatNos, idempotency } = request;
     const { holdTtlMs, maxSeatsPerUser } = this.options;
     const now = this.now();
     return runTransaction<HoldResult>(
@@ -131,7 +133,7 @@ export class LockEngine extends BaselineEngine implements ReservationEngine {
         const check = await lockAndCheckSeats(tx, scheduleId, ordered);
         if (check.missing.length > 0) return refuse({ code: 'SEAT_OUT_OF_RANGE', seatNos: check.missing });
         if (check.taken.length > 0) return refuse({ code: 'SEAT_UNAVAILABLE', seatNos: check.taken });
-        const hold = { reservationId, userId, scheduleId, seatNos, amount: check.amount, now, holdTtlMs };
+        const hold = { reservationId, userId, scheduleId, seatNos, amount: check.amount, now, holdTtlMs, idempotency };
         const { inserted, held } = await insertHoldWithinLimit(tx, hold, maxSeatsPerUser, { markSeats: true });
         if (!inserted) return refuse({ code: 'LIMIT_EXCEEDED', limit: maxSeatsPerUser, held });
         return { commit: true, value: { ok: true, reservation: heldReservation(hold) } };

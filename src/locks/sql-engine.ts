@@ -47,7 +47,7 @@ export class SqlEngine extends BaselineEngine implements ReservationEngine {
 
   release(request: ReleaseRequest): Promise<ReleaseResult> {
     return this.inFlight.run(() =>
-      releaseHold(this.db, request.reservation.reservationId, request.userId, this.now()),
+      releaseHold(this.db, request.reservation.reservationId, request.userId, this.now(), request.idempotencyKey),
     );
   }
 
@@ -66,7 +66,7 @@ export class SqlEngine extends BaselineEngine implements ReservationEngine {
    * ROLLBACK).
    */
   private async tryHold(request: HoldRequest): Promise<HoldResult> {
-    const { reservationId, userId, scheduleId, seatNos } = request;
+    const { reservationId, userId, scheduleId, seatNos, idempotency } = request;
     const outOfRange = await this.refuseOutOfRange(request);
     if (outOfRange) return outOfRange;
     const now = this.now();
@@ -76,7 +76,7 @@ export class SqlEngine extends BaselineEngine implements ReservationEngine {
       async (tx) => {
         const claim = await claimAvailableSeats(tx, scheduleId, reservationId, lockOrder(seatNos));
         if (claim.taken.length > 0) return refuse({ code: 'SEAT_UNAVAILABLE', seatNos: claim.taken });
-        const hold = { reservationId, userId, scheduleId, seatNos, amount: claim.amount, now, holdTtlMs };
+        const hold = { reservationId, userId, scheduleId, seatNos, amount: claim.amount, now, holdTtlMs, idempotency };
         const { inserted, held } = await insertHoldWithinLimit(tx, hold, maxSeatsPerUser, { markSeats: false });
         if (!inserted) return refuse({ code: 'LIMIT_EXCEEDED', limit: maxSeatsPerUser, held });
         return { commit: true, value: { ok: true, reservation: heldReservation(hold) } };

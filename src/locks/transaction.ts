@@ -3,6 +3,7 @@
  * without an exception, an exception rolls back and propagates.
  */
 import type { Pool, PoolClient } from 'pg';
+import { isServerRefusal, StatementOutcomeUnknownError } from '../persistence/database';
 
 export interface TxOutcome<T> {
   commit: boolean;
@@ -21,15 +22,19 @@ export async function runTransaction<T>(
   const client = await db.connect();
   // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
   let broken: Error | undefined;
+  let committing = false;
   try {
     await client.query(begin);
     const outcome = await work(client);
+    committing = outcome.commit;
     await client.query(outcome.commit ? 'COMMIT' : 'ROLLBACK');
     return outcome.value;
   } catch (error) {
     await client.query('ROLLBACK').catch((rollbackError: Error) => {
       broken = rollbackError;
     });
+    // A COMMIT that got no answer may have committed (as for the actor engine's journal).
+    if (committing && !isServerRefusal(error)) throw new StatementOutcomeUnknownError(error);
     throw error;
   } finally {
     client.release(broken);

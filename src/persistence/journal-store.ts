@@ -23,6 +23,9 @@ interface NewReservation {
   status: string;
   expiresAt: number;
   at: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  cancelKey: string | null;
 }
 
 /** The events one schedule appends in a batch, in order. */
@@ -34,7 +37,7 @@ export interface ScheduleBatch {
 /** The reservation rows a batch inserts or updates; a hold ended in the same batch is inserted ended. */
 function reservationChanges(batches: ScheduleBatch[]) {
   const inserted = new Map<string, NewReservation>();
-  const updated = new Map<string, { status: string; at: number }>();
+  const updated = new Map<string, { status: string; at: number; cancelKey: string | null }>();
   for (const { scheduleId, entries } of batches) {
     for (const { event } of entries) {
       if (event.type === 'SeatsHeld') {
@@ -47,6 +50,9 @@ function reservationChanges(batches: ScheduleBatch[]) {
           status: 'HELD',
           expiresAt: event.expiresAt,
           at: event.at,
+          idempotencyKey: event.idempotencyKey ?? null,
+          requestHash: event.requestHash ?? null,
+          cancelKey: null,
         });
         continue;
       }
@@ -54,9 +60,10 @@ function reservationChanges(batches: ScheduleBatch[]) {
         throw new Error(`${event.type} is journaled by the payment transaction`);
       }
       const status = event.type === 'HoldReleased' ? 'CANCELLED' : 'EXPIRED';
+      const cancelKey = event.type === 'HoldReleased' ? (event.idempotencyKey ?? null) : null;
       const fresh = inserted.get(event.reservationId);
-      if (fresh) fresh.status = status;
-      else updated.set(event.reservationId, { status, at: event.at });
+      if (fresh) Object.assign(fresh, { status, cancelKey });
+      else updated.set(event.reservationId, { status, at: event.at, cancelKey });
     }
   }
   return { inserted: [...inserted.values()], updated: [...updated.entries()] };
@@ -68,14 +75,16 @@ WITH journal_rows AS (
   SELECT e.schedule_id, e.seq, e.type, e.payload::jsonb
   FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[]) AS e(schedule_id, seq, type, payload)
 ), new_reservations AS (
-  INSERT INTO reservations (id, user_id, schedule_id, seat_nos, amount, status, expires_at, created_at, updated_at)
+  INSERT INTO reservations (id, user_id, schedule_id, seat_nos, amount, status, expires_at, created_at, updated_at,
+                            idempotency_key, request_hash, cancel_idempotency_key)
   SELECT r.id, r.user_id, r.schedule_id, r.seat_nos::int[], r.amount, r.status, to_timestamp(r.expires_at / 1000.0),
-         to_timestamp(r.at / 1000.0), to_timestamp(r.at / 1000.0)
-  FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::float8[], $12::float8[])
-       AS r(id, user_id, schedule_id, seat_nos, amount, status, expires_at, at)
+         to_timestamp(r.at / 1000.0), to_timestamp(r.at / 1000.0), r.idempotency_key, r.request_hash, r.cancel_key
+  FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::float8[], $12::float8[],
+              $16::text[], $17::text[], $18::text[])
+       AS r(id, user_id, schedule_id, seat_nos, amount, status, expires_at, at, idempotency_key, request_hash, cancel_key)
 )
-UPDATE reservations SET status = u.status, updated_at = to_timestamp(u.at / 1000.0)
-FROM unnest($13::uuid[], $14::text[], $15::float8[]) AS u(id, status, at)
+UPDATE reservations SET status = u.status, updated_at = to_timestamp(u.at / 1000.0), cancel_idempotency_key = u.cancel_key
+FROM unnest($13::uuid[], $14::text[], $15::float8[], $19::text[]) AS u(id, status, at, cancel_key)
 WHERE reservations.id = u.id AND reservations.status = 'HELD'`;
 
 /**
@@ -101,6 +110,10 @@ export async function appendEvents(db: Pool, batches: ScheduleBatch[]): Promise<
     updated.map(([id]) => id),
     updated.map(([, u]) => u.status),
     updated.map(([, u]) => u.at),
+    inserted.map((r) => r.idempotencyKey),
+    inserted.map((r) => r.requestHash),
+    inserted.map((r) => r.cancelKey),
+    updated.map(([, u]) => u.cancelKey),
   ]);
 }
 

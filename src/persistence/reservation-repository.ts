@@ -53,6 +53,25 @@ export class ReservationRepository {
     return rows[0] && toReservation(rows[0], now);
   }
 
+  /** The hold a user made with this Idempotency-Key, as first answered (HELD), with its request hash. */
+  async findByHoldKey(userId: string, key: string): Promise<{ reservation: Reservation; requestHash: string } | undefined> {
+    const { rows } = await this.db.query<ReservationRow & { request_hash: string }>(
+      `SELECT ${RESERVATION_COLUMNS}, request_hash FROM reservations WHERE user_id = $1 AND idempotency_key = $2`,
+      [userId, key],
+    );
+    const row = rows[0];
+    return row && { reservation: { ...toReservation(row, 0), status: 'HELD' }, requestHash: row.request_hash };
+  }
+
+  /** The reservation a user cancelled with this Idempotency-Key. */
+  async findByCancelKey(userId: string, key: string, now = Date.now()): Promise<Reservation | undefined> {
+    const { rows } = await this.db.query<ReservationRow>(
+      `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE user_id = $1 AND cancel_idempotency_key = $2`,
+      [userId, key],
+    );
+    return rows[0] && toReservation(rows[0], now);
+  }
+
   async listByUser(userId: string, now = Date.now()): Promise<Reservation[]> {
     const { rows } = await this.db.query<ReservationRow>(
       `SELECT ${RESERVATION_COLUMNS} FROM reservations WHERE user_id = $1 ORDER BY created_at, id`,

@@ -34,7 +34,12 @@ export class PaymentService {
     const scope = `payment:${userId}`;
     const hash = requestHash({ reservationId });
     const seen = await this.idempotency.find(scope, idempotencyKey);
-    if (seen) return replayOrRefuse(seen, hash);
+    if (seen) {
+      const replay = replayOrRefuse(seen, hash);
+      // The first answer may have been lost before its token was expired: finish that now.
+      if (replay.statusCode === 201) await this.endToken(token);
+      return replay;
+    }
     try {
       return await this.payFirstTime(token, lookup, userId, reservationId, { scope, key: idempotencyKey, requestHash: hash });
     } catch (error) {
@@ -65,10 +70,17 @@ export class PaymentService {
     const result = await this.engine.pay({ reservation, userId, paymentId: randomUUID(), idempotency });
     if (!result.ok) throw rejectionProblem(result.rejection);
     this.onConfirmed();
-    // The payment is committed; the token's slot goes to the next in line. If Redis fails here
-    // the token still ends at its TTL, so the failure is reported, not thrown.
-    this.tokens.forget(token);
-    await this.queue.expire(token).catch(this.onTokenExpiryFailed);
+    await this.endToken(token);
     return { statusCode: 201, body: result.receipt };
+  }
+
+  /**
+   * The payment is committed; the token's slot goes to the next in line. Redis first, then the
+   * cached copy: forgetting first would let a request in between re-cache the still-ACTIVE token.
+   * If Redis fails the token still ends at its TTL, so the failure is reported, not thrown.
+   */
+  private async endToken(token: string): Promise<void> {
+    await this.queue.expire(token).catch(this.onTokenExpiryFailed);
+    this.tokens.forget(token);
   }
 }

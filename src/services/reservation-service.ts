@@ -6,6 +6,11 @@ import type { Reservation, ReservationRepository } from '../persistence/reservat
 import type { ScheduleDirectory } from './schedule-directory';
 import { activeHolder, type TokenGuard } from './token-guard';
 import { rejectionProblem } from './rejections';
+import { requestHash } from '../persistence/idempotency-store';
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === '23505';
+}
 
 export class ReservationService {
   constructor(
@@ -16,7 +21,12 @@ export class ReservationService {
     private readonly maxSeatsPerHold: number,
   ) {}
 
-  async hold(tokenHeader: string | undefined, scheduleId: string, seatNos: number[]): Promise<Reservation> {
+  /**
+   * With an Idempotency-Key (optional, scoped to the token's user) the key is written on the
+   * reservation row by the same commit as the hold: a replay answers the first 201, even after a
+   * lost commit answer (503 OUTCOME_UNKNOWN); the same key with another request → 409.
+   */
+  async hold(tokenHeader: string | undefined, scheduleId: string, seatNos: number[], idempotencyKey?: string): Promise<Reservation> {
     const { token, lookup } = await this.tokens.resolve(tokenHeader);
     if (seatNos.length > this.maxSeatsPerHold) {
       throw new Problem('LIMIT_EXCEEDED', `at most ${this.maxSeatsPerHold} seats per hold`);
@@ -29,23 +39,69 @@ export class ReservationService {
     if (outOfRange.length > 0) {
       throw new Problem('VALIDATION_FAILED', `no such seat: ${outOfRange.join(', ')} (seats are 1..${schedule.seatCount})`);
     }
-    const result = await this.engine.hold({ reservationId: randomUUID(), userId: holder.userId, scheduleId, seatNos });
-    if (!result.ok) throw rejectionProblem(result.rejection);
+    const idempotency = idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash: requestHash({ scheduleId, seatNos }) };
+    if (idempotency) {
+      const first = await this.replayHold(holder.userId, idempotency.key, idempotency.requestHash);
+      if (first) return first;
+    }
+    const result = await this.engine
+      .hold({ reservationId: randomUUID(), userId: holder.userId, scheduleId, seatNos, ...(idempotency ? { idempotency } : {}) })
+      .catch(async (error: unknown) => {
+        // Two requests with one key raced: the loser's row hit the unique key.
+        if (idempotency && isUniqueViolation(error)) {
+          const first = await this.replayHold(holder.userId, idempotency.key, idempotency.requestHash);
+          if (first) return { ok: true as const, reservation: first };
+        }
+        throw error;
+      });
+    if (!result.ok) {
+      // A concurrent request with the same key may have taken these very seats: answer with it.
+      const first = idempotency && (await this.replayHold(holder.userId, idempotency.key, idempotency.requestHash));
+      if (first) return first;
+      throw rejectionProblem(result.rejection);
+    }
     return result.reservation;
   }
 
-  async cancel(tokenHeader: string | undefined, reservationId: string): Promise<Reservation> {
+  async cancel(tokenHeader: string | undefined, reservationId: string, idempotencyKey?: string): Promise<Reservation> {
     const { lookup } = await this.tokens.resolve(tokenHeader);
     // Cancelling needs a live token of the owner, WAITING or ACTIVE: giving seats back is always allowed.
     if (lookup.kind !== 'live') throw new Problem('TOKEN_INVALID');
+    const userId = lookup.info.userId;
+    if (idempotencyKey !== undefined) {
+      const first = await this.replayCancel(userId, idempotencyKey, reservationId);
+      if (first) return first;
+    }
     const reservation = await this.reservations.find(reservationId);
     if (!reservation) throw new Problem('RESERVATION_NOT_FOUND');
-    if (reservation.userId !== lookup.info.userId) throw new Problem('NOT_OWNER');
+    if (reservation.userId !== userId) throw new Problem('NOT_OWNER');
+    const schedule = await this.schedules.find(reservation.scheduleId);
+    if (schedule && schedule.concertId !== lookup.info.concertId) throw new Problem('TOKEN_WRONG_CONCERT');
     if (reservation.status === 'EXPIRED') throw new Problem('RESERVATION_EXPIRED');
     if (reservation.status !== 'HELD') throw new Problem('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
-    const result = await this.engine.release({ reservation, userId: lookup.info.userId });
-    if (!result.ok) throw rejectionProblem(result.rejection);
+    const result = await this.engine.release({ reservation, userId, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
+    if (!result.ok) {
+      const first = idempotencyKey !== undefined && (await this.replayCancel(userId, idempotencyKey, reservationId));
+      if (first) return first;
+      throw rejectionProblem(result.rejection);
+    }
     return result.reservation;
+  }
+
+  private async replayHold(userId: string, key: string, hash: string): Promise<Reservation | undefined> {
+    const first = await this.reservations.findByHoldKey(userId, key);
+    if (!first) return undefined;
+    if (first.requestHash !== hash) throw new Problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different hold');
+    return first.reservation;
+  }
+
+  private async replayCancel(userId: string, key: string, reservationId: string): Promise<Reservation | undefined> {
+    const first = await this.reservations.findByCancelKey(userId, key);
+    if (!first) return undefined;
+    if (first.reservationId !== reservationId) {
+      throw new Problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key cancelled another reservation');
+    }
+    return first;
   }
 
   listForUser(userId: string): Promise<Reservation[]> {

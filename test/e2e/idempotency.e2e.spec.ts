@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ENGINES, startTestApp, type TestApp } from '../support/test-app';
-import { act, activeUser, charge, createConcert, hold, issueToken, payRequest } from '../support/api-client';
+import { act, activeUser, charge, createConcert, hold, holdRequest, issueToken, payRequest } from '../support/api-client';
 
 describe.each(ENGINES)('idempotency keys (%s engine)', (engine) => {
   let t: TestApp;
@@ -94,5 +94,59 @@ describe.each(ENGINES)('idempotency keys (%s engine)', (engine) => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('RESERVATION_NOT_HELD');
     expect((await act(t.app, { method: 'GET', url: `/v1/users/${userId}/balance` })).body.balance).toBe(40_000);
+  });
+
+  const keyedHold = (token: string, scheduleId: string, seatNos: number[], key: string) => ({
+    ...holdRequest(token, scheduleId, seatNos),
+    headers: { 'queue-token': token, 'idempotency-key': key },
+  });
+  const keyedCancel = (token: string, reservationId: string, key: string) => ({
+    method: 'DELETE' as const,
+    url: `/v1/reservations/${reservationId}`,
+    headers: { 'queue-token': token, 'idempotency-key': key },
+  });
+
+  it('when a hold is replayed with the same key, then the first 201 comes back and the seats are held once', async () => {
+    const concert = await createConcert(t.app);
+    const { userId, token } = await activeUser(t.app, concert.concertId);
+    const scheduleId = concert.schedules[0]!.scheduleId;
+    const first = await act(t.app, keyedHold(token, scheduleId, [5, 6], 'hold-1'));
+    const replay = await act(t.app, keyedHold(token, scheduleId, [5, 6], 'hold-1'));
+    expect([first.status, replay.status]).toEqual([201, 201]);
+    expect(replay.body).toEqual(first.body);
+    const { rows } = await t.services.db.query('SELECT count(*)::int AS n FROM reservations WHERE user_id = $1', [userId]);
+    expect(rows[0].n).toBe(1);
+
+    const reused = await act(t.app, keyedHold(token, scheduleId, [7], 'hold-1'));
+    expect([reused.status, reused.body.code]).toEqual([409, 'IDEMPOTENCY_KEY_REUSED']);
+  });
+
+  it('when one keyed hold races with itself, then one reservation exists and every 201 names it', async () => {
+    const concert = await createConcert(t.app);
+    const { userId, token } = await activeUser(t.app, concert.concertId);
+    const scheduleId = concert.schedules[0]!.scheduleId;
+    const responses = await Promise.all(Array.from({ length: 8 }, () => act(t.app, keyedHold(token, scheduleId, [9], 'race'))));
+    // A loser that meets the winner's seats before its commit is visible hears 409 SEAT_UNAVAILABLE.
+    expect(responses.map((r) => r.status).filter((status) => status !== 201 && status !== 409)).toEqual([]);
+    const { rows } = await t.services.db.query('SELECT id FROM reservations WHERE user_id = $1', [userId]);
+    expect(rows).toHaveLength(1);
+    expect(new Set(responses.filter((r) => r.status === 201).map((r) => r.body.reservationId))).toEqual(new Set([rows[0].id]));
+  });
+
+  it('when a cancel is replayed with the same key, then the first 200 comes back; the key on another reservation → 409', async () => {
+    const concert = await createConcert(t.app);
+    const { token } = await activeUser(t.app, concert.concertId);
+    const scheduleId = concert.schedules[0]!.scheduleId;
+    const first = await hold(t.app, token, scheduleId, [11]);
+    const second = await hold(t.app, token, scheduleId, [12]);
+    const cancelled = await act(t.app, keyedCancel(token, first.reservationId, 'cancel-1'));
+    const replay = await act(t.app, keyedCancel(token, first.reservationId, 'cancel-1'));
+    expect([cancelled.status, replay.status]).toEqual([200, 200]);
+    expect(replay.body).toEqual(cancelled.body);
+    expect(cancelled.body.status).toBe('CANCELLED');
+    const plain = await act(t.app, { ...keyedCancel(token, first.reservationId, 'other'), headers: { 'queue-token': token } });
+    expect([plain.status, plain.body.code]).toEqual([409, 'RESERVATION_NOT_HELD']);
+    const reused = await act(t.app, keyedCancel(token, second.reservationId, 'cancel-1'));
+    expect([reused.status, reused.body.code]).toEqual([409, 'IDEMPOTENCY_KEY_REUSED']);
   });
 });

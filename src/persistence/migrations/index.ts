@@ -1,6 +1,7 @@
 import { initialSchema } from './001-initial-schema';
 import { baselineIndexes } from './002-baseline-indexes';
 import { chargesAndOutbox } from './003-charges-and-outbox';
+import { holdIdempotency } from './004-hold-idempotency';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,5 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: initialSchema },
   { version: 2, name: 'baseline indexes', sql: baselineIndexes },
   { version: 3, name: 'charges and outbox', sql: chargesAndOutbox },
+  { version: 4, name: 'hold idempotency', sql: holdIdempotency },
 ];
