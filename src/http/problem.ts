@@ -26,6 +26,9 @@ export type ProblemCode =
   | 'RATE_LIMITED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
+  | 'EXPECTATION_FAILED'
+  | 'HEADERS_TOO_LARGE'
   | 'SERVICE_UNAVAILABLE'
   | 'OUTCOME_UNKNOWN'
   | 'PAYMENT_GATEWAY_UNAVAILABLE'
@@ -50,10 +53,13 @@ const STATUS: Record<ProblemCode, number> = {
   RESERVATION_NOT_HELD: 409,
   RESERVATION_EXPIRED: 409,
   IDEMPOTENCY_KEY_REUSED: 409,
+  REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  EXPECTATION_FAILED: 417,
   LIMIT_EXCEEDED: 422,
   RATE_LIMITED: 429,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
   OUTCOME_UNKNOWN: 503,
@@ -83,6 +89,9 @@ const TITLES: Record<ProblemCode, string> = {
   RATE_LIMITED: 'Too many requests',
   UNSUPPORTED_MEDIA_TYPE: 'The content type is not supported',
   PAYLOAD_TOO_LARGE: 'The request body is too large',
+  REQUEST_TIMEOUT: 'The request did not arrive in time',
+  EXPECTATION_FAILED: 'The Expect header asks for something the server does not do',
+  HEADERS_TOO_LARGE: 'The request line and headers are too large',
   SERVICE_UNAVAILABLE: 'The service is busy or recovering; retry shortly',
   OUTCOME_UNKNOWN: 'The outcome is not known yet; retry with the same Idempotency-Key to learn it',
   PAYMENT_GATEWAY_UNAVAILABLE: 'The payment gateway is unavailable; retry shortly',

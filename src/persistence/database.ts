@@ -13,9 +13,9 @@ types.setTypeParser(types.builtins.INT8, (value) => Number(value));
  *   CONNECT_TIMEOUT_MS; an open transaction left idle is ended by the server.
  */
 export const DB_TIMEOUTS = {
-  connectMs: 5_000,
-  statementMs: 8_000,
-  queryMs: 10_000,
+  connectMs: 3_000,
+  statementMs: 4_000,
+  queryMs: 5_000,
   idleInTransactionMs: 60_000,
   keepAliveInitialDelayMs: 5_000,
 } as const;
@@ -34,6 +34,9 @@ export function createPool(connectionString: string, max: number): Pool {
   });
   // An idle client that loses its connection emits here; without a listener it would crash.
   pool.on('error', () => undefined);
+  // So does a checked-out one (pg emits 'error' on the client besides failing its query): the
+  // failure reaches the caller through the query; the event alone must not exit the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -16,6 +16,8 @@ export async function freePort(): Promise<number> {
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** What the server wrote to stderr so far (a crash's stack trace, for instance). */
+  stderr(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   return {
     url,
     child,
+    stderr: () => stderr,
     kill: (signal) =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
