@@ -18,6 +18,13 @@ export interface KafkaPublisherOptions {
 
 export class PublishTimeoutError extends Error {}
 
+const COMPRESS_FROM_RECORDS = 64;
+/**
+ * kafkajs warns at every start that capped retries "may invalidate EoS guarantees": true for its
+ * exactly-once transactions, which we do not use; the relay retries whole batches itself.
+ */
+const KNOWN_NOISE = /Limiting retries for the idempotent producer/;
+
 export function createKafkaPublisher(options: KafkaPublisherOptions): OutboxPublisher {
   const kafka = new Kafka({
     clientId: options.clientId,
@@ -28,6 +35,7 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): OutboxPubl
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
+      if (KNOWN_NOISE.test(message)) return;
       options.log(entry.level === logLevel.ERROR ? 'error' : 'warn', `kafka ${entry.namespace}: ${message}`, extra);
     },
   });
@@ -70,7 +78,8 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): OutboxPubl
     await (await connected()).sendBatch({
       acks: -1,
       timeout: options.timeoutMs,
-      compression: CompressionTypes.GZIP,
+      // gzip costs CPU per batch; only batches large enough to gain from it are compressed.
+      compression: records.length >= COMPRESS_FROM_RECORDS ? CompressionTypes.GZIP : CompressionTypes.None,
       topicMessages: [...byTopic].map(([topic, list]) => ({
         topic,
         messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),

@@ -5,9 +5,10 @@
  *   connection; other instances stand by and take over when that connection dies. Rows are still
  *   claimed FOR UPDATE SKIP LOCKED, so even a relay that lost the lock mid-batch cannot publish
  *   the same claimed rows concurrently with the new leader.
- * - A batch: claim the oldest unpublished rows (by id, within one transaction), publish them and
- *   wait for the broker's acks, mark them published, commit. A crash between publish and commit
- *   publishes the batch again (duplicates carry the same event-id header; consumers dedupe).
+ * - A batch: in one transaction, claim the oldest unpublished rows and mark them published (one
+ *   statement), publish them and wait for the broker's acks, commit. A crash or a failed publish
+ *   before the commit leaves them unpublished, so they go out again (duplicates carry the same
+ *   event-id header; consumers dedupe).
  *   Batches follow each other, so a row committed later is published later; within a batch the
  *   id order is the order the engine decided them.
  * - Wake-up: after a batch with rows, at once; when idle, every `idlePollMs`, or sooner when this
@@ -111,16 +112,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const relayBatch = async (client: PoolClient): Promise<number> => {
     await client.query('BEGIN');
     try {
-      const { rows } = await client.query<Row>(OUTBOX_SQL.claim, [batchSize]);
+      const { rows } = await client.query<Row>(OUTBOX_SQL.claimAndMark, [batchSize]);
       if (rows.length === 0) {
         await client.query('COMMIT');
         return 0;
       }
-      const records: OutboxRecord[] = rows.map((row) => ({ ...row, headers: withType(row) }));
+      const records: OutboxRecord[] = rows.sort((a, b) => a.id - b.id).map((row) => ({ ...row, headers: withType(row) }));
       const started = performance.now();
       await publisher.publish(records);
       await options.afterPublish?.(records);
-      await client.query(OUTBOX_SQL.markPublished, [records.map((r) => r.id)]);
       await client.query('COMMIT');
       options.observer?.published(records.length, (performance.now() - started) / 1000);
       return records.length;

@@ -117,6 +117,7 @@ export class GuardedGateway implements PaymentGateway {
     let mayHaveApplied = false;
     const outcome = (name: CallOutcome) => this.observer.call(operation, name, (performance.now() - started) / 1000);
     try {
+      // A signal per call: cockatiel's shared default would collect an abort listener per concurrent call.
       const result = await this.policy.execute(async ({ signal }) => {
         try {
           return await attempt(signal);
@@ -124,7 +125,7 @@ export class GuardedGateway implements PaymentGateway {
           if (!(error instanceof GatewayUnavailableError)) mayHaveApplied = true;
           throw error;
         }
-      });
+      }, new AbortController().signal);
       outcome('ok');
       return result;
     } catch (error) {

@@ -33,10 +33,16 @@ export function confirmationRecord(
 
 /** How the relay reads and marks outbox rows, and how operators see its lag. */
 export const OUTBOX_SQL = {
-  /** The oldest unpublished rows, locked for this relay; rows another relay holds are skipped. */
-  claim: `SELECT id, topic, message_key AS key, headers, payload::text AS value
-          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-  markPublished: `UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`,
+  /**
+   * Claims and marks the oldest unpublished rows in one statement, inside the relay's transaction:
+   * the new versions commit only once the broker has acknowledged them (a failed publish rolls
+   * them back), and until then the row locks make another relay skip them. One statement and one
+   * row version per record instead of a SELECT … FOR UPDATE (which writes a lock per row) plus an
+   * UPDATE. RETURNING does not keep the subquery's order: the relay sorts by id.
+   */
+  claimAndMark: `UPDATE outbox SET published_at = now()
+                 WHERE id IN (SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, topic, message_key AS key, headers, payload::text AS value`,
   /** Oldest first along the primary key, a bounded chunk per call. */
   prune: `DELETE FROM outbox WHERE id IN (
             SELECT id FROM outbox WHERE published_at < now() - $1 * interval '1 hour' ORDER BY id LIMIT $2)`,
