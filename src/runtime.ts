@@ -88,7 +88,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     activeTtlSeconds: config.queueActiveTtlSeconds,
   });
   const tokens = new TokenGuard(queue, config.queueTokenCacheMs);
-  const engine = createEngine({ config, db, redis, metrics, schedules });
+  const engine = createEngine({ config, db, redis, metrics, catalogue });
   metrics.observeEngine(engine);
   const { gateway, charges, reconciler } = paymentParts(config, db, overrides.gateway);
   const moneyMetrics = registerMoneyMetrics(metrics.registry, {

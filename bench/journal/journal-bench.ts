@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { ActorEngine } from '../../src/actors/actor-engine';
 import { CatalogueRepository } from '../../src/persistence/catalogue-repository';
-import { ScheduleDirectory } from '../../src/services/schedule-directory';
 import { freshDatabase } from './bench-db';
 import { machine, percentiles, type Percentiles } from './stats';
 
@@ -53,7 +52,6 @@ async function run(writer: 'group commit' | 'per command', schedules: number, ar
   const db = await freshDatabase(24);
   try {
     const catalogue = new CatalogueRepository(db.pool);
-    const directory = new ScheduleDirectory(catalogue);
     const concert = await catalogue.createConcert({
       title: 'journal bench',
       schedules: Array.from({ length: schedules }, (_, i) => ({
@@ -67,7 +65,7 @@ async function run(writer: 'group commit' | 'per command', schedules: number, ar
     let maxBatch = 0;
     const engine = new ActorEngine({
       db: db.pool,
-      loadCatalogue: (id) => directory.seatCatalogue(id),
+      loadCatalogue: (id) => catalogue.loadSeatCatalogue(id),
       settings: {
         holdTtlMs: 600_000,
         maxSeatsPerUser: 4,

@@ -1,6 +1,7 @@
 /** The reservation engine of ovation: one actor per schedule decides every seat. */
 import type { Pool } from 'pg';
 import { DB_TIMEOUTS } from '../persistence/database';
+import { availableSeatsFromReservations } from '../persistence/seat-availability';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import { GroupCommitter, type GroupCommitObserver } from './group-committer';
 import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
@@ -124,8 +125,13 @@ export class ActorEngine implements ReservationEngine {
     return (await this.loadedView(scheduleId)).json();
   }
 
+  /** From memory when the schedule's actor is live; otherwise from the database, without spawning one. */
   async availableSeats(scheduleId: string): Promise<number> {
-    return (await this.loadedView(scheduleId)).availableSeats;
+    const view = this.registry.peek(scheduleId)?.actor.view;
+    if (view) return view.availableSeats;
+    const available = await availableSeatsFromReservations(this.options.db, scheduleId);
+    if (available === undefined) throw new Error(`schedule ${scheduleId} does not exist`);
+    return available;
   }
 
   actors(): ActorInfo[] {

@@ -73,6 +73,13 @@ interface Live {
   recoveredAt: number;
   /** Holds whose payment is in flight, with the Pay messages that arrived for them meanwhile. */
   paying: Map<string, PendingPay[]>;
+  /**
+   * A snapshot is due but payments are in flight (their seqs are taken, their effects unknown):
+   * new payments wait here until the in-flight ones finish and the snapshot is taken, so a steady
+   * stream of payments cannot starve snapshots (and recovery time grow without bound).
+   */
+  snapshotWanted: boolean;
+  deferredPays: PendingPay[];
 }
 
 interface PendingPay {
@@ -88,6 +95,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   private live: Live | null = null;
   private handling = false;
   private retired = false;
+  /** Grades and prices never change: loaded once per actor, freed with it when it is passivated. */
+  private catalogue: SeatCatalogue | undefined;
 
   constructor(
     readonly scheduleId: string,
@@ -141,7 +150,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   dispose(): void {
     if (!this.live) return;
     for (const timer of this.live.expiryTimers.values()) clearTimeout(timer);
-    for (const waiting of this.live.paying.values()) {
+    for (const waiting of [...this.live.paying.values(), this.live.deferredPays]) {
       for (const { reply } of waiting) reply.fail(new ActorCrashedError(this.scheduleId));
     }
     this.live = null;
@@ -185,7 +194,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     // Whatever the failed generation still had in flight must settle before we read the journal.
     await this.writer.whenIdle();
     const started = process.hrtime.bigint();
-    const recovered = await recoverSchedule(this.deps.db, this.scheduleId, this.deps.loadCatalogue);
+    const recovered = await recoverSchedule(this.deps.db, this.scheduleId, async (id) => (this.catalogue ??= await this.deps.loadCatalogue(id)));
     const live: Live = {
       state: recovered.state,
       view: new SeatMapView(this.scheduleId, recovered.state.catalogue, recovered.state),
@@ -195,6 +204,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       snapshotInFlight: false,
       recoveredAt: this.now(),
       paying: new Map(),
+      snapshotWanted: false,
+      deferredPays: [],
     };
     this.writer.reset();
     // Holds that ran out while nobody owned the schedule expire now, committed before the new
@@ -283,6 +294,10 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       waiting.push({ message, reply });
       return;
     }
+    if (live.snapshotWanted && live.paying.size > 0) {
+      live.deferredPays.push({ message, reply });
+      return;
+    }
     const now = this.now();
     const decision = decide(live.state, { ...message.command, type: 'Confirm', now });
     if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
@@ -329,6 +344,11 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     const hold = live.state.holds.get(reservationId);
     if (hold && !live.paying.has(reservationId) && hold.expiresAt <= this.now()) {
       this.expire(live, reservationId).catch(() => undefined);
+    }
+    this.maybeSnapshot(live);
+    if (live.paying.size === 0) {
+      // The snapshot's state is copied (or another is still being written): waiting payments go ahead.
+      for (const deferred of live.deferredPays.splice(0)) this.pay(live, deferred.message, deferred.reply);
     }
   }
 
@@ -377,9 +397,15 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     const pending = live.state.seq - live.snapshotSeq;
     const lastAt = live.snapshotAt?.getTime() ?? live.recoveredAt;
     const due = pending >= snapshotEveryEvents || (pending > 0 && this.now() - lastAt >= snapshotEveryMs);
+    if (!due || live.snapshotInFlight) return;
     // A payment in flight has taken its seq but not yet its effect: a snapshot now would lie.
-    if (!due || live.snapshotInFlight || live.paying.size > 0) return;
+    // Ask for one as soon as the payments in flight are done (new ones wait for it).
+    if (live.paying.size > 0) {
+      live.snapshotWanted = true;
+      return;
+    }
     const snapshot = toSnapshot(live.state);
+    live.snapshotWanted = false;
     live.snapshotInFlight = true;
     this.writer
       .barrier()

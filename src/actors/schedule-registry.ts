@@ -49,6 +49,11 @@ export class ScheduleRegistry {
     return entry;
   }
 
+  /** The live entry, if any: never spawns (listings must not fill memory with actors). */
+  peek(scheduleId: string): ScheduleEntry | undefined {
+    return this.entries.get(scheduleId);
+  }
+
   all(): ScheduleEntry[] {
     return [...this.entries.values()];
   }

@@ -6,7 +6,7 @@ import { ActorEngine } from '../actors/actor-engine';
 import { LockEngine } from '../locks/lock-engine';
 import { SqlEngine } from '../locks/sql-engine';
 import type { Metrics } from '../metrics/metrics';
-import type { ScheduleDirectory } from '../services/schedule-directory';
+import type { CatalogueRepository } from '../persistence/catalogue-repository';
 import type { ReservationEngine } from './reservation-engine';
 
 export interface EngineDeps {
@@ -14,10 +14,10 @@ export interface EngineDeps {
   db: Pool;
   redis: Redis;
   metrics: Metrics;
-  schedules: ScheduleDirectory;
+  catalogue: CatalogueRepository;
 }
 
-export function createEngine({ config, db, redis, metrics, schedules }: EngineDeps): ReservationEngine {
+export function createEngine({ config, db, redis, metrics, catalogue }: EngineDeps): ReservationEngine {
   const baseline = {
     db,
     holdTtlMs: config.holdTtlSeconds * 1000,
@@ -34,7 +34,7 @@ export function createEngine({ config, db, redis, metrics, schedules }: EngineDe
     case 'actor':
       return new ActorEngine({
         db,
-        loadCatalogue: (scheduleId) => schedules.seatCatalogue(scheduleId),
+        loadCatalogue: (scheduleId) => catalogue.loadSeatCatalogue(scheduleId),
         settings: {
           holdTtlMs: config.holdTtlSeconds * 1000,
           maxSeatsPerUser: config.maxSeatsPerHold,

@@ -1,14 +1,14 @@
 /**
- * Which concerts exist, which concert a schedule belongs to, and its seat catalogue. None of it
- * changes once created, so each is read from the database once and then served from memory.
+ * Which concerts exist and which concert a schedule belongs to. Neither changes once created, so
+ * each is read from the database once and then served from memory (a few fields per schedule).
+ * Seat catalogues (up to 100,000 seats each) are not kept here: an actor loads its own and frees
+ * it when passivated.
  */
 import type { CatalogueRepository, ScheduleRow } from '../persistence/catalogue-repository';
-import type { SeatCatalogue } from '../domain/schedule-state';
 
 export class ScheduleDirectory {
   private readonly concerts = new Map<string, Promise<true | undefined>>();
   private readonly schedules = new Map<string, Promise<ScheduleRow | undefined>>();
-  private readonly catalogues = new Map<string, Promise<SeatCatalogue | undefined>>();
 
   constructor(private readonly catalogue: CatalogueRepository) {}
 
@@ -21,11 +21,6 @@ export class ScheduleDirectory {
 
   find(scheduleId: string): Promise<ScheduleRow | undefined> {
     return remembered(this.schedules, scheduleId, () => this.catalogue.findSchedule(scheduleId));
-  }
-
-  /** Grades and prices per seat. */
-  seatCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined> {
-    return remembered(this.catalogues, scheduleId, () => this.catalogue.loadSeatCatalogue(scheduleId));
   }
 }
 

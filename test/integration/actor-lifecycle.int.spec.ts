@@ -1,4 +1,4 @@
-import { startTestApp } from '../support/test-app';
+import { ADMIN_KEY, startTestApp } from '../support/test-app';
 import { act, activeUser, createConcert, hold, holdRequest, seatStatuses } from '../support/api-client';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,6 +98,31 @@ describe('actor lifecycle: backpressure, shutdown, expiry across restarts', () =
       const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
       expect(metrics.body).toMatch(/ovation_actor_held_seats\{schedule_id="[^"]+"\} 25/);
       expect(metrics.body).toMatch(/http_request_duration_seconds_bucket/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('when schedules are listed, then no actor is spawned for them and the counts match the seats held', async () => {
+    const t = await startTestApp({ QUEUE_MAX_ACTIVE: '1000' });
+    try {
+      const concert = await createConcert(t.app, { seatCount: 30, schedules: 5 });
+      const actors = async () => (await act(t.app, { method: 'GET', url: '/v1/admin/actors', headers: { 'x-admin-key': ADMIN_KEY } })).body.actors;
+      const listing = async () =>
+        (await act(t.app, { method: 'GET', url: `/v1/concerts/${concert.concertId}/schedules` })).body.schedules.map(
+          (s: { availableSeats: number }) => s.availableSeats,
+        );
+      expect(await listing()).toEqual([30, 30, 30, 30, 30]);
+      expect(await actors()).toEqual([]);
+
+      const buyer = await activeUser(t.app, concert.concertId);
+      await hold(t.app, buyer.token, concert.schedules[1]!.scheduleId, [1, 2, 3]);
+      expect(await listing()).toEqual([30, 27, 30, 30, 30]); // the live actor's memory
+      expect((await actors()).map((a: { scheduleId: string }) => a.scheduleId)).toEqual([concert.schedules[1]!.scheduleId]);
+
+      await t.restart({ QUEUE_MAX_ACTIVE: '1000' });
+      expect(await listing()).toEqual([30, 27, 30, 30, 30]); // the database, no actor
+      expect(await actors()).toEqual([]);
     } finally {
       await t.close();
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
+import { eventually } from '../support/eventually';
 import { act, activeUser, charge, createConcert, hold, holdRequest, payRequest, seatStatuses } from '../support/api-client';
 
 describe('pipelined payments on the actor engine', () => {
@@ -80,5 +81,35 @@ describe('pipelined payments on the actor engine', () => {
     );
     expect(rows[0]).toEqual({ payments: 100, balances: 0, confirmations: 100 });
     expect([...(await seatStatuses(t.app, scheduleId)).values()].every((s) => s === 'SOLD')).toBe(true);
+  });
+
+  it('when only payments stream through a schedule, then snapshots are still taken and a restart rebuilds the same seats', async () => {
+    await t.restart({ QUEUE_MAX_ACTIVE: '10000', SNAPSHOT_EVERY_EVENTS: '10' });
+    const concert = await createConcert(t.app, { seatCount: 80, price: 500 });
+    const scheduleId = concert.schedules[0]!.scheduleId;
+    const buyers = await Promise.all(Array.from({ length: 80 }, () => activeUser(t.app, concert.concertId)));
+    await Promise.all(buyers.map((b) => charge(t.app, b.userId, 500)));
+    const held = await Promise.all(buyers.map((b, i) => hold(t.app, b.token, scheduleId, [i + 1])));
+    const actorInfo = async () =>
+      (await act(t.app, { method: 'GET', url: '/v1/admin/actors', headers: { 'x-admin-key': ADMIN_KEY } })).body.actors.find(
+        (a: { scheduleId: string }) => a.scheduleId === scheduleId,
+      );
+    const afterHolds = await actorInfo();
+    expect(afterHolds.journalSeq).toBe(80);
+
+    // Every payment is in flight at once: before the fix no snapshot was ever taken in such a stream.
+    const paid = await Promise.all(buyers.map((b, i) => act(t.app, payRequest(b.token, held[i]!.reservationId))));
+    expect(paid.every((p) => p.status === 201)).toBe(true);
+    const afterPayments = await eventually(async () => {
+      const info = await actorInfo();
+      return info.snapshotSeq > afterHolds.journalSeq ? info : undefined;
+    }, { timeoutMs: 5_000 });
+    expect(afterPayments.journalSeq).toBe(160);
+    expect(afterPayments.snapshotSeq).toBeGreaterThan(80);
+
+    const before = await seatStatuses(t.app, scheduleId);
+    await t.restart({ QUEUE_MAX_ACTIVE: '10000', SNAPSHOT_EVERY_EVENTS: '10' });
+    expect(await seatStatuses(t.app, scheduleId)).toEqual(before);
+    expect([...before.values()].every((status) => status === 'SOLD')).toBe(true);
   });
 });
