@@ -19,6 +19,10 @@ export interface Config {
   queueActiveTtlSeconds: number;
   /** How long an ACTIVE token lookup may be reused in memory (0: ask Redis every time). */
   queueTokenCacheMs: number;
+  /** A WAITING token not polled (issued again or looked up) for this long loses its place. */
+  queueWaitingTtlSeconds: number;
+  /** Fixed-window request limits kept in Redis (README, "Configuration"); a limit of 0 is off. */
+  rateLimits: RateLimitConfig;
   /** The card gateway and the cockatiel policies around it (README, "Payments"). */
   gateway: GatewayConfig;
   /** How often PENDING charges are re-asked about (also once at start-up). */
@@ -56,6 +60,17 @@ export interface GatewayConfig {
   breakerHalfOpenAfterMs: number;
   concurrency: number;
   queue: number;
+}
+
+export interface RateLimitConfig {
+  /** Length of every limit's window. */
+  windowSeconds: number;
+  /** POST /v1/queue/tokens per userId per window. */
+  tokenIssuePerUser: number;
+  /** POST /v1/queue/tokens per client address (IPv6: per /64) per window. */
+  tokenIssuePerIp: number;
+  /** POST /v1/reservations per Queue-Token per window. */
+  holdsPerToken: number;
 }
 
 export interface OutboxConfig {
@@ -150,6 +165,14 @@ export function loadConfig(env: Env = process.env): Config {
     queueMaxActive: integer(env, 'QUEUE_MAX_ACTIVE', 1000, 1, 10_000_000),
     queueActiveTtlSeconds: integer(env, 'QUEUE_ACTIVE_TTL_SECONDS', 600, 1, 86400),
     queueTokenCacheMs: integer(env, 'QUEUE_TOKEN_CACHE_MS', 1_000, 0, 60_000),
+    queueWaitingTtlSeconds: integer(env, 'QUEUE_WAITING_TTL_SECONDS', 60, 1, 86_400),
+    // Defaults argued in src/http/rate-limit.ts and the README's configuration table.
+    rateLimits: {
+      windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 10, 1, 3_600),
+      tokenIssuePerUser: integer(env, 'RATE_LIMIT_TOKEN_ISSUE_PER_USER', 10, 0, 1_000_000),
+      tokenIssuePerIp: integer(env, 'RATE_LIMIT_TOKEN_ISSUE_PER_IP', 1_000, 0, 1_000_000),
+      holdsPerToken: integer(env, 'RATE_LIMIT_HOLDS_PER_TOKEN', 20, 0, 1_000_000),
+    },
     gateway: {
       url: url(env, 'PAYMENT_GATEWAY_URL', undefined, ['http:', 'https:']),
       timeoutMs: integer(env, 'PAYMENT_GATEWAY_TIMEOUT_MS', 3_000, 10, 60_000),

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import Redis from 'ioredis';
 import type { Config } from './config';
-import { createEngine } from './engine/create-engine';
+import { createEngine } from './create-engine';
 import { buildApp } from './http/app';
 import type { AppServices } from './http/app-services';
 import { createMetrics } from './metrics/metrics';
@@ -86,6 +86,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     keyPrefix: config.redisKeyPrefix,
     maxActive: config.queueMaxActive,
     activeTtlSeconds: config.queueActiveTtlSeconds,
+    waitingTtlSeconds: config.queueWaitingTtlSeconds,
   });
   const tokens = new TokenGuard(queue, config.queueTokenCacheMs);
   const engine = createEngine({ config, db, redis, metrics, catalogue });

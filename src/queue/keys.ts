@@ -5,6 +5,11 @@
 export interface ConcertKeys {
   /** ZSET token → arrival sequence number (FIFO order). */
   waiting: string;
+  /**
+   * ZSET token → epoch ms by which a WAITING token must be polled again (its last issue or
+   * lookup + the waiting TTL), or it loses its place. Only WAITING tokens are in it.
+   */
+  pollDeadlines: string;
   /** ZSET token → expiry epoch ms. */
   active: string;
   /** HASH userId → token of the user's live token. */
@@ -21,6 +26,7 @@ export function concertKeys(keyPrefix: string, concertId: string): ConcertKeys {
   const base = `${keyPrefix}q:{${concertId}}:`;
   return {
     waiting: `${base}waiting`,
+    pollDeadlines: `${base}poll-deadlines`,
     active: `${base}active`,
     users: `${base}users`,
     seq: `${base}seq`,

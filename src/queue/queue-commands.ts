@@ -4,11 +4,11 @@ import { ADMIT_SCRIPT, EXPIRE_SCRIPT, ISSUE_SCRIPT, LOOKUP_SCRIPT } from './lua-
 import {
   type AdmitReply,
   type IssueReply,
-  type TokenDescription,
+  type LookupReply,
   parseAdmitReply,
   parseCount,
-  parseDescription,
   parseIssueReply,
+  parseLookupReply,
 } from './script-replies';
 
 /** Settings every script needs to run admission for a concert. */
@@ -17,12 +17,14 @@ export interface AdmissionContext {
   maxActive: number;
   activeTtlMs: number;
   retentionMs: number;
+  /** A WAITING token not polled (issued again or looked up) for this long loses its place. */
+  waitingTtlMs: number;
 }
 
 /** Typed wrappers around the queue's Lua scripts (one script per operation). */
 export interface QueueCommands {
   issue(keys: ConcertKeys, context: AdmissionContext, userId: string, candidateToken: string): Promise<IssueReply>;
-  lookup(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<TokenDescription>;
+  lookup(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<LookupReply>;
   expire(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<number>;
   admit(keys: ConcertKeys, context: AdmissionContext): Promise<AdmitReply>;
 }
@@ -36,7 +38,7 @@ const COMMAND_NAMES = {
   admit: 'ovationQueueAdmit',
 } as const;
 
-const SHARED_KEY_COUNT = 5;
+const SHARED_KEY_COUNT = 6;
 
 export function registerQueueCommands(redis: Redis): QueueCommands {
   if (redis.options.keyPrefix) {
@@ -71,7 +73,7 @@ export function registerQueueCommands(redis: Redis): QueueCommands {
     },
     async lookup(keys, context, token) {
       const reply = await runLookup(...sharedKeys(keys), tokenKey(keys, token), ...sharedArgs(keys, context), token);
-      return parseDescription(reply);
+      return parseLookupReply(reply);
     },
     async expire(keys, context, token) {
       const reply = await runExpire(...sharedKeys(keys), tokenKey(keys, token), ...sharedArgs(keys, context), token);
@@ -85,7 +87,7 @@ export function registerQueueCommands(redis: Redis): QueueCommands {
 }
 
 function sharedKeys(keys: ConcertKeys): string[] {
-  return [keys.waiting, keys.active, keys.users, keys.seq, keys.admissions];
+  return [keys.waiting, keys.active, keys.users, keys.seq, keys.admissions, keys.pollDeadlines];
 }
 
 function sharedArgs(keys: ConcertKeys, context: AdmissionContext): (string | number)[] {
@@ -95,5 +97,6 @@ function sharedArgs(keys: ConcertKeys, context: AdmissionContext): (string | num
     context.activeTtlMs,
     context.retentionMs,
     keys.tokenKeyPrefix,
+    context.waitingTtlMs,
   ];
 }

@@ -19,6 +19,12 @@ export interface IssueReply {
   description: TokenDescription;
 }
 
+export interface LookupReply {
+  /** The token's entry in the waiting ZSET had been lost and was put back at the end of the line. */
+  requeued: boolean;
+  description: TokenDescription;
+}
+
 export interface AdmitReply {
   admitted: number;
   /** Waiting + active tokens left for the concert. */
@@ -50,6 +56,11 @@ export function parseDescription(reply: unknown): TokenDescription {
 export function parseIssueReply(reply: unknown): IssueReply {
   const [created, ...description] = asArray(reply);
   return { created: asNumber(created) === 1, description: parseDescription(description) };
+}
+
+export function parseLookupReply(reply: unknown): LookupReply {
+  const [requeued, ...description] = asArray(reply);
+  return { requeued: asNumber(requeued) === 1, description: parseDescription(description) };
 }
 
 export function parseAdmitReply(reply: unknown): AdmitReply {

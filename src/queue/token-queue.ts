@@ -13,6 +13,8 @@ export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenStatus
 const DEFAULT_ADMISSION_INTERVAL_MS = 250;
 /** A day: a client that lost the 201 of its payment can replay it for that long. */
 const DEFAULT_USED_TOKEN_RETENTION_SECONDS = 86_400;
+/** api.md: a WAITING token that is not polled for this long loses its place. */
+const DEFAULT_WAITING_TTL_SECONDS = 60;
 
 type LiveDescription = Extract<TokenDescription, { kind: 'live' }>;
 
@@ -25,6 +27,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
   const { redis, keyPrefix, maxActive, activeTtlSeconds } = options;
   const clock = options.now ?? Date.now;
   const activeTtlMs = activeTtlSeconds * 1000;
+  const waitingTtlMs = (options.waitingTtlSeconds ?? DEFAULT_WAITING_TTL_SECONDS) * 1000;
   const commands = registerQueueCommands(redis);
   const registry = createConcertRegistry(redis, keyPrefix);
 
@@ -34,6 +37,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     activeTtlMs,
     // A used or expired token is kept this long, so that a payment replay can still find its user.
     retentionMs: (options.usedTokenRetentionSeconds ?? DEFAULT_USED_TOKEN_RETENTION_SECONDS) * 1000,
+    waitingTtlMs,
   });
 
   const toInfo = (concertId: string, description: LiveDescription): TokenInfo => ({
@@ -101,7 +105,9 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
       const parsed = parseToken(token);
       if (!parsed) return { kind: 'invalid' };
       const keys = concertKeys(keyPrefix, parsed.concertId);
-      const description = await commands.lookup(keys, admissionContext(), token);
+      const { requeued, description } = await commands.lookup(keys, admissionContext(), token);
+      // A re-queued token may belong to a concert the sweep already dropped as drained.
+      if (requeued) await registry.add(parsed.concertId);
       switch (description.kind) {
         case 'invalid':
           return { kind: 'invalid' };
@@ -136,6 +142,10 @@ function validateOptions(options: TokenQueueOptions): void {
   }
   if (!Number.isInteger(options.activeTtlSeconds) || options.activeTtlSeconds < 1) {
     throw new RangeError('token queue: activeTtlSeconds must be a positive integer');
+  }
+  const waitingTtl = options.waitingTtlSeconds;
+  if (waitingTtl !== undefined && (!Number.isInteger(waitingTtl) || waitingTtl < 1)) {
+    throw new RangeError('token queue: waitingTtlSeconds must be a positive integer');
   }
   const interval = options.admissionIntervalMs;
   if (interval !== undefined && (!Number.isFinite(interval) || interval <= 0)) {

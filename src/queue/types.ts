@@ -19,7 +19,10 @@ export interface TokenInfo extends TokenView {
 
 export type TokenLookup =
   | { kind: 'live'; info: TokenInfo }
-  /** Expired by payment (or by TTL) but still retained, so a payment replay can resolve its user. */
+  /**
+   * Ended by payment, by the active TTL, or by not being polled while WAITING, but still retained,
+   * so a payment replay can resolve its user.
+   */
   | { kind: 'used'; userId: string; concertId: string }
   /** Unknown, forged, malformed or gone. */
   | { kind: 'invalid' };
@@ -30,6 +33,11 @@ export interface TokenQueueOptions {
   keyPrefix: string;
   maxActive: number;
   activeTtlSeconds: number;
+  /**
+   * A WAITING token whose holder neither issued it again nor looked it up for this long loses its
+   * place and is ended like a used token (default 60). Every such request moves the deadline on.
+   */
+  waitingTtlSeconds?: number;
   /** Default 250. */
   admissionIntervalMs?: number;
   /** Epoch ms; default Date.now. */

@@ -15,12 +15,12 @@ import type {
   ReleaseResult,
   ReservationEngine,
 } from '../../src/engine/reservation-engine';
-import { LockEngine } from '../../src/locks/lock-engine';
-import { SqlEngine } from '../../src/locks/sql-engine';
-import type { LockEngineOptions } from '../../src/locks/engine-options';
-import { SeatMapCache } from '../../src/locks/seat-map-cache';
-import { scheduleLockKeys } from '../../src/locks/lock-keys';
-import { EngineStoppedError, LockBusyError } from '../../src/locks/engine-errors';
+import { LockEngine } from '../../src/baselines/lock-engine';
+import { SqlEngine } from '../../src/baselines/sql-engine';
+import type { LockEngineOptions } from '../../src/baselines/engine-options';
+import { SeatMapCache } from '../../src/baselines/seat-map-cache';
+import { scheduleLockKeys } from '../../src/baselines/lock-keys';
+import { EngineStoppedError, LockBusyError } from '../../src/baselines/engine-errors';
 import { credit } from '../../src/persistence/balance-repository';
 import { CatalogueRepository } from '../../src/persistence/catalogue-repository';
 import { createPool, inTransaction } from '../../src/persistence/database';

@@ -268,7 +268,8 @@ describe('token queue (Redis)', () => {
   });
 
   test('when admitAll sweeps, then it reports the admissions and drops drained concerts from the registry', async () => {
-    const queue = makeQueue({ maxActive: 1, activeTtlSeconds: 60 });
+    // The clock jumps minutes with nobody polling: a long waiting TTL keeps the line in place.
+    const queue = makeQueue({ maxActive: 1, activeTtlSeconds: 60, waitingTtlSeconds: 3_600 });
     const concertA = randomUUID();
     const concertB = randomUUID();
     await issueInOrder(queue, concertA, 3);
@@ -366,7 +367,7 @@ describe('token queue (Redis)', () => {
   });
 
   test('when waiting tokens were admitted within the last minute, then the wait estimate follows the observed admission rate', async () => {
-    const queue = makeQueue({ maxActive: 1, activeTtlSeconds: 300 });
+    const queue = makeQueue({ maxActive: 1, activeTtlSeconds: 300, waitingTtlSeconds: 3_600 });
     const concertId = randomUUID();
     const infos = await issueInOrder(queue, concertId, 6);
     // Nothing admitted from the line yet: capacity estimate ceil(position / maxActive * ttl).

@@ -4,6 +4,7 @@ import { Problem } from '../problem';
 import { IssueTokenBody, QueueTokenHeaders, TokenResponse } from '../schemas';
 import type { AppServices } from '../app-services';
 import type { TokenInfo } from '../../queue/token-queue';
+import { rateLimitHooks } from '../rate-limit';
 
 const view = ({ token, status, position, estimatedWaitSeconds, activeUntil }: TokenInfo) => ({
   token,
@@ -14,9 +15,13 @@ const view = ({ token, status, position, estimatedWaitSeconds, activeUntil }: To
 });
 
 export function queueRoutes(app: FastifyInstance, services: AppServices): void {
+  const limits = rateLimitHooks(services);
+
+  // Issuing is limited per user and per client address (429 RATE_LIMITED, src/http/rate-limit.ts);
+  // asking again for the same token is also a poll that keeps a WAITING token's place.
   app.post<{ Body: IssueTokenBody }>(
     '/v1/queue/tokens',
-    { schema: { body: IssueTokenBody, response: { 200: TokenResponse, 201: TokenResponse } } },
+    { schema: { body: IssueTokenBody, response: { 200: TokenResponse, 201: TokenResponse } }, preHandler: limits.tokenIssue },
     async (request, reply) => {
       const { userId, concertId } = request.body;
       if (!(await services.schedules.concertExists(concertId))) throw new Problem('CONCERT_NOT_FOUND');
@@ -25,6 +30,7 @@ export function queueRoutes(app: FastifyInstance, services: AppServices): void {
     },
   );
 
+  // Not rate-limited: polling is how a WAITING token keeps its place (QUEUE_WAITING_TTL_SECONDS).
   app.get<{ Headers: { 'queue-token'?: string } }>(
     '/v1/queue/tokens/current',
     { schema: { headers: QueueTokenHeaders, response: { 200: TokenResponse } } },

@@ -2,13 +2,15 @@
 import type { FastifyInstance } from 'fastify';
 import { HoldBody, QueueTokenOptionalKeyHeaders, Reservation, ReservationParams, ReservationsResponse, UserParams } from '../schemas';
 import type { AppServices } from '../app-services';
+import { rateLimitHooks } from '../rate-limit';
 
 type TokenHeaders = { 'queue-token'?: string; 'idempotency-key'?: string };
 
 export function reservationRoutes(app: FastifyInstance, services: AppServices): void {
   app.post<{ Body: HoldBody; Headers: TokenHeaders }>(
     '/v1/reservations',
-    { schema: { headers: QueueTokenOptionalKeyHeaders, body: HoldBody, response: { 201: Reservation } } },
+    // 429 RATE_LIMITED past RATE_LIMIT_HOLDS_PER_TOKEN (src/http/rate-limit.ts); fails open without Redis.
+    { schema: { headers: QueueTokenOptionalKeyHeaders, body: HoldBody, response: { 201: Reservation } }, preHandler: rateLimitHooks(services).holds },
     async (request, reply) => {
       const { scheduleId, seatNos } = request.body;
       const { 'queue-token': token, 'idempotency-key': key } = request.headers;
