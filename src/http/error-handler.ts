@@ -10,6 +10,7 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from './problem';
+import { AppError } from '../services/app-error';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import { EngineOutcomeUnknownError } from '../engine/outcome-unknown-error';
 import { isTransientDatabaseError, StatementOutcomeUnknownError } from '../persistence/database';
@@ -45,7 +46,7 @@ function frameworkProblem(code: string | undefined): Problem | undefined {
 }
 
 function toProblem(error: FastifyError | Error): Problem {
-  if (error instanceof Problem) return error;
+  if (error instanceof AppError) return Problem.from(error);
   // A commit whose answer was lost: the client learns the truth by retrying with its key.
   if (error instanceof EngineOutcomeUnknownError || error instanceof StatementOutcomeUnknownError) {
     const retryAfterSeconds = error instanceof EngineOutcomeUnknownError ? error.retryAfterSeconds : 2;

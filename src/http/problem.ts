@@ -1,38 +1,10 @@
 /**
  * Every failure leaves as application/problem+json with a stable `code` (api.md, Conventions).
- * Handlers throw `Problem`; the error handler turns anything else into a problem that never
- * leaks internals.
+ * Services throw AppError (no HTTP in it); the edge throws Problem, an AppError with its status;
+ * the error handler turns any other error into a problem that never leaks internals.
  */
-export type ProblemCode =
-  | 'VALIDATION_FAILED'
-  | 'TOKEN_MISSING'
-  | 'TOKEN_INVALID'
-  | 'TOKEN_NOT_ACTIVE'
-  | 'TOKEN_WRONG_CONCERT'
-  | 'NOT_OWNER'
-  | 'ADMIN_KEY_INVALID'
-  | 'CONCERT_NOT_FOUND'
-  | 'SCHEDULE_NOT_FOUND'
-  | 'RESERVATION_NOT_FOUND'
-  | 'CHARGE_NOT_FOUND'
-  | 'NOT_FOUND'
-  | 'INSUFFICIENT_BALANCE'
-  | 'PAYMENT_DECLINED'
-  | 'SEAT_UNAVAILABLE'
-  | 'RESERVATION_NOT_HELD'
-  | 'RESERVATION_EXPIRED'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'LIMIT_EXCEEDED'
-  | 'RATE_LIMITED'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'REQUEST_TIMEOUT'
-  | 'EXPECTATION_FAILED'
-  | 'HEADERS_TOO_LARGE'
-  | 'SERVICE_UNAVAILABLE'
-  | 'OUTCOME_UNKNOWN'
-  | 'PAYMENT_GATEWAY_UNAVAILABLE'
-  | 'INTERNAL_ERROR';
+import { AppError, type AppErrorCode, type AppErrorOptions } from '../services/app-error';
+export type ProblemCode = AppErrorCode;
 
 const STATUS: Record<ProblemCode, number> = {
   VALIDATION_FAILED: 400,
@@ -107,16 +79,18 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-export class Problem extends Error {
+export class Problem extends AppError {
   readonly status: number;
 
-  constructor(
-    readonly code: ProblemCode,
-    readonly detail?: string,
-    readonly options: { retryAfterSeconds?: number; extensions?: Record<string, unknown> } = {},
-  ) {
-    super(detail ?? TITLES[code]);
+  constructor(code: ProblemCode, detail?: string, options: AppErrorOptions = {}) {
+    super(code, detail, options);
+    this.message = detail ?? TITLES[code];
     this.status = STATUS[code];
+  }
+
+  /** The HTTP form of a service's refusal. */
+  static from(error: AppError): Problem {
+    return error instanceof Problem ? error : new Problem(error.code, error.detail, error.options);
   }
 
   body(): ProblemBody {

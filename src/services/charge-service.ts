@@ -8,7 +8,7 @@
  * (open breaker, full bulkhead, gateway refusing) the row is removed and the client hears 503.
  */
 import { randomUUID } from 'node:crypto';
-import { Problem } from '../http/problem';
+import { AppError } from './app-error';
 import type { BalanceRepository } from '../persistence/balance-repository';
 import type { ChargeRow, ChargeStore } from '../persistence/charge-store';
 import { requestHash } from '../persistence/idempotency-store';
@@ -48,8 +48,8 @@ export class ChargeService {
       this.observe(result.statusCode === 202 ? 'PENDING' : 'APPROVED');
       return result;
     } catch (error) {
-      if (error instanceof Problem && error.code === 'PAYMENT_DECLINED') this.observe('DECLINED');
-      if (error instanceof Problem && error.code === 'PAYMENT_GATEWAY_UNAVAILABLE') this.observe('UNAVAILABLE');
+      if (error instanceof AppError && error.code === 'PAYMENT_DECLINED') this.observe('DECLINED');
+      if (error instanceof AppError && error.code === 'PAYMENT_GATEWAY_UNAVAILABLE') this.observe('UNAVAILABLE');
       throw error;
     }
   }
@@ -60,7 +60,7 @@ export class ChargeService {
     if (seen) return this.answer(seen, hash);
     // An open breaker answers before anything is written or sent.
     if (!this.gateway.acceptsCalls) {
-      throw new Problem('PAYMENT_GATEWAY_UNAVAILABLE', 'the payment gateway is failing; nothing was charged', {
+      throw new AppError('PAYMENT_GATEWAY_UNAVAILABLE', 'the payment gateway is failing; nothing was charged', {
         retryAfterSeconds: this.breakerRetryAfterSeconds,
       });
     }
@@ -84,8 +84,8 @@ export class ChargeService {
       }
       return await this.answer(await settleCharge(this.charges, chargeId, decision), hash);
     } catch (error) {
-      if (error instanceof Problem) throw error;
-      throw new Problem('OUTCOME_UNKNOWN', 'the charge could not be completed yet; it will be reconciled', {
+      if (error instanceof AppError) throw error;
+      throw new AppError('OUTCOME_UNKNOWN', 'the charge could not be completed yet; it will be reconciled', {
         retryAfterSeconds: 2,
       });
     }
@@ -93,7 +93,7 @@ export class ChargeService {
 
   async status(userId: string, chargeId: string): Promise<ChargeView> {
     const row = await this.charges.find(userId, chargeId);
-    if (!row) throw new Problem('CHARGE_NOT_FOUND');
+    if (!row) throw new AppError('CHARGE_NOT_FOUND');
     return {
       chargeId: row.chargeId,
       amount: row.amount,
@@ -105,7 +105,7 @@ export class ChargeService {
 
   private async unanswered(chargeId: string, userId: string, error: unknown): Promise<Replay> {
     if (error instanceof GatewayUnavailableError && (await this.charges.forget(chargeId))) {
-      throw new Problem('PAYMENT_GATEWAY_UNAVAILABLE', `${error.message}; nothing was charged`, {
+      throw new AppError('PAYMENT_GATEWAY_UNAVAILABLE', `${error.message}; nothing was charged`, {
         retryAfterSeconds: error.retryAfterSeconds,
       });
     }
@@ -117,13 +117,13 @@ export class ChargeService {
   /** The answer for a charge as it stands: the first result once settled, the truth while pending. */
   private async answer(row: ChargeRow, hash: string): Promise<Replay> {
     if (row.requestHash !== hash) {
-      throw new Problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
     }
     switch (row.status) {
       case 'APPROVED':
         return { statusCode: 200, body: { userId: row.userId, balance: row.balanceAfter, chargeId: row.chargeId, status: 'APPROVED' } };
       case 'DECLINED':
-        throw new Problem('PAYMENT_DECLINED', `the card gateway declined the charge (${row.declineReason ?? 'declined'})`, {
+        throw new AppError('PAYMENT_DECLINED', `the card gateway declined the charge (${row.declineReason ?? 'declined'})`, {
           extensions: { chargeId: row.chargeId },
         });
       case 'PENDING':

@@ -1,5 +1,5 @@
 /** Replays the first result of a request made with the same Idempotency-Key, or refuses a reuse. */
-import { Problem } from '../http/problem';
+import { AppError } from './app-error';
 import type { StoredResponse } from '../persistence/idempotency-store';
 
 export interface Replay {
@@ -9,7 +9,7 @@ export interface Replay {
 
 export function replayOrRefuse(stored: StoredResponse, requestHash: string): Replay {
   if (stored.requestHash !== requestHash) {
-    throw new Problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
   }
   return { statusCode: stored.statusCode, body: stored.body };
 }

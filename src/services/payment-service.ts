@@ -4,13 +4,13 @@
  * so the Idempotency-Key is looked up (for the token's user) before the token must be ACTIVE.
  */
 import { randomUUID } from 'node:crypto';
-import { Problem } from '../http/problem';
+import { AppError } from './app-error';
 import type { PayRequest, ReservationEngine } from '../engine/reservation-engine';
 import { requestHash, type IdempotencyStore } from '../persistence/idempotency-store';
 import type { ReservationRepository } from '../persistence/reservation-repository';
 import type { TokenLookup, TokenQueue } from '../queue/token-queue';
 import { replayOrRefuse, type Replay } from './idempotency';
-import { rejectionProblem } from './rejections';
+import { rejectionError } from './rejections';
 import type { ScheduleDirectory } from './schedule-directory';
 import { activeHolder, type TokenGuard } from './token-guard';
 
@@ -29,7 +29,7 @@ export class PaymentService {
 
   async pay(tokenHeader: string | undefined, idempotencyKey: string, reservationId: string): Promise<Replay> {
     const { token, lookup } = await this.tokens.resolve(tokenHeader);
-    if (lookup.kind === 'invalid') throw new Problem('TOKEN_INVALID');
+    if (lookup.kind === 'invalid') throw new AppError('TOKEN_INVALID');
     const userId = lookup.kind === 'live' ? lookup.info.userId : lookup.userId;
     const scope = `payment:${userId}`;
     const hash = requestHash({ reservationId });
@@ -45,7 +45,7 @@ export class PaymentService {
     } catch (error) {
       // A concurrent request with the same key may have paid meanwhile (which is why this one
       // found the reservation CONFIRMED or its token expired): answer with that payment.
-      if (!(error instanceof Problem) || error.status >= 500) throw error;
+      if (!(error instanceof AppError) || !error.isRefusal) throw error;
       const winner = await this.idempotency.find(scope, idempotencyKey);
       if (winner) return replayOrRefuse(winner, hash);
       throw error;
@@ -60,15 +60,15 @@ export class PaymentService {
     idempotency: PayRequest['idempotency'],
   ): Promise<Replay> {
     const reservation = await this.reservations.find(reservationId);
-    if (!reservation) throw new Problem('RESERVATION_NOT_FOUND');
+    if (!reservation) throw new AppError('RESERVATION_NOT_FOUND');
     const schedule = await this.schedules.find(reservation.scheduleId);
     activeHolder(token, lookup, schedule?.concertId);
-    if (reservation.userId !== userId) throw new Problem('NOT_OWNER');
-    if (reservation.status === 'EXPIRED') throw new Problem('RESERVATION_EXPIRED');
-    if (reservation.status !== 'HELD') throw new Problem('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
+    if (reservation.userId !== userId) throw new AppError('NOT_OWNER');
+    if (reservation.status === 'EXPIRED') throw new AppError('RESERVATION_EXPIRED');
+    if (reservation.status !== 'HELD') throw new AppError('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
 
     const result = await this.engine.pay({ reservation, userId, paymentId: randomUUID(), idempotency });
-    if (!result.ok) throw rejectionProblem(result.rejection);
+    if (!result.ok) throw rejectionError(result.rejection);
     this.onConfirmed();
     await this.endToken(token);
     return { statusCode: 201, body: result.receipt };

@@ -1,19 +1,19 @@
 /** How an engine's refusal reads at the edge. */
-import { Problem } from '../http/problem';
+import { AppError } from './app-error';
 import type { EngineRejection } from '../engine/reservation-engine';
 
-export function rejectionProblem(rejection: EngineRejection): Problem {
+export function rejectionError(rejection: EngineRejection): AppError {
   switch (rejection.code) {
     case 'SEAT_OUT_OF_RANGE':
-      return new Problem('VALIDATION_FAILED', `no such seat: ${rejection.seatNos.join(', ')}`);
+      return new AppError('VALIDATION_FAILED', `no such seat: ${rejection.seatNos.join(', ')}`);
     case 'DUPLICATE_SEAT':
-      return new Problem('VALIDATION_FAILED', `seat listed twice: ${rejection.seatNos.join(', ')}`);
+      return new AppError('VALIDATION_FAILED', `seat listed twice: ${rejection.seatNos.join(', ')}`);
     case 'SEAT_UNAVAILABLE':
-      return new Problem('SEAT_UNAVAILABLE', `not available: seat ${rejection.seatNos.join(', ')}`, {
+      return new AppError('SEAT_UNAVAILABLE', `not available: seat ${rejection.seatNos.join(', ')}`, {
         extensions: { seatNos: rejection.seatNos },
       });
     case 'LIMIT_EXCEEDED':
-      return new Problem(
+      return new AppError(
         'LIMIT_EXCEEDED',
         `a user may hold at most ${rejection.limit} seats of a schedule at once (holding ${rejection.held})`,
       );
@@ -22,9 +22,9 @@ export function rejectionProblem(rejection: EngineRejection): Problem {
     case 'RESERVATION_EXPIRED':
     case 'RESERVATION_NOT_HELD':
     case 'INSUFFICIENT_BALANCE':
-      return new Problem(rejection.code);
+      return new AppError(rejection.code);
     case 'IDEMPOTENCY_KEY_TAKEN':
-      return new Problem('IDEMPOTENCY_KEY_REUSED', 'a concurrent request with this Idempotency-Key won');
+      return new AppError('IDEMPOTENCY_KEY_REUSED', 'a concurrent request with this Idempotency-Key won');
     default: {
       const unknown: never = rejection;
       throw new Error(`unknown rejection ${JSON.stringify(unknown)}`);

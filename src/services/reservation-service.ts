@@ -1,11 +1,11 @@
 /** Holding, cancelling and listing reservations: the use cases behind /v1/reservations. */
 import { randomUUID } from 'node:crypto';
-import { Problem } from '../http/problem';
+import { AppError } from './app-error';
 import type { ReservationEngine } from '../engine/reservation-engine';
 import type { Reservation, ReservationRepository } from '../persistence/reservation-repository';
 import type { ScheduleDirectory } from './schedule-directory';
 import { activeHolder, type TokenGuard } from './token-guard';
-import { rejectionProblem } from './rejections';
+import { rejectionError } from './rejections';
 import { requestHash } from '../persistence/idempotency-store';
 
 function isUniqueViolation(error: unknown): boolean {
@@ -29,15 +29,15 @@ export class ReservationService {
   async hold(tokenHeader: string | undefined, scheduleId: string, seatNos: number[], idempotencyKey?: string): Promise<Reservation> {
     const { token, lookup } = await this.tokens.resolve(tokenHeader);
     if (seatNos.length > this.maxSeatsPerHold) {
-      throw new Problem('LIMIT_EXCEEDED', `at most ${this.maxSeatsPerHold} seats per hold`);
+      throw new AppError('LIMIT_EXCEEDED', `at most ${this.maxSeatsPerHold} seats per hold`);
     }
-    if (new Set(seatNos).size !== seatNos.length) throw new Problem('VALIDATION_FAILED', 'seatNos must be distinct');
+    if (new Set(seatNos).size !== seatNos.length) throw new AppError('VALIDATION_FAILED', 'seatNos must be distinct');
     const schedule = await this.schedules.find(scheduleId);
-    if (!schedule) throw new Problem('SCHEDULE_NOT_FOUND');
+    if (!schedule) throw new AppError('SCHEDULE_NOT_FOUND');
     const holder = activeHolder(token, lookup, schedule.concertId);
     const outOfRange = seatNos.filter((n) => n > schedule.seatCount);
     if (outOfRange.length > 0) {
-      throw new Problem('VALIDATION_FAILED', `no such seat: ${outOfRange.join(', ')} (seats are 1..${schedule.seatCount})`);
+      throw new AppError('VALIDATION_FAILED', `no such seat: ${outOfRange.join(', ')} (seats are 1..${schedule.seatCount})`);
     }
     const idempotency = idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash: requestHash({ scheduleId, seatNos }) };
     if (idempotency) {
@@ -58,7 +58,7 @@ export class ReservationService {
       // A concurrent request with the same key may have taken these very seats: answer with it.
       const first = idempotency && (await this.replayHold(holder.userId, idempotency.key, idempotency.requestHash));
       if (first) return first;
-      throw rejectionProblem(result.rejection);
+      throw rejectionError(result.rejection);
     }
     return result.reservation;
   }
@@ -66,24 +66,24 @@ export class ReservationService {
   async cancel(tokenHeader: string | undefined, reservationId: string, idempotencyKey?: string): Promise<Reservation> {
     const { lookup } = await this.tokens.resolve(tokenHeader);
     // Cancelling needs a live token of the owner, WAITING or ACTIVE: giving seats back is always allowed.
-    if (lookup.kind !== 'live') throw new Problem('TOKEN_INVALID');
+    if (lookup.kind !== 'live') throw new AppError('TOKEN_INVALID');
     const userId = lookup.info.userId;
     if (idempotencyKey !== undefined) {
       const first = await this.replayCancel(userId, idempotencyKey, reservationId);
       if (first) return first;
     }
     const reservation = await this.reservations.find(reservationId);
-    if (!reservation) throw new Problem('RESERVATION_NOT_FOUND');
-    if (reservation.userId !== userId) throw new Problem('NOT_OWNER');
+    if (!reservation) throw new AppError('RESERVATION_NOT_FOUND');
+    if (reservation.userId !== userId) throw new AppError('NOT_OWNER');
     const schedule = await this.schedules.find(reservation.scheduleId);
-    if (schedule && schedule.concertId !== lookup.info.concertId) throw new Problem('TOKEN_WRONG_CONCERT');
-    if (reservation.status === 'EXPIRED') throw new Problem('RESERVATION_EXPIRED');
-    if (reservation.status !== 'HELD') throw new Problem('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
+    if (schedule && schedule.concertId !== lookup.info.concertId) throw new AppError('TOKEN_WRONG_CONCERT');
+    if (reservation.status === 'EXPIRED') throw new AppError('RESERVATION_EXPIRED');
+    if (reservation.status !== 'HELD') throw new AppError('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
     const result = await this.engine.release({ reservation, userId, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
     if (!result.ok) {
       const first = idempotencyKey !== undefined && (await this.replayCancel(userId, idempotencyKey, reservationId));
       if (first) return first;
-      throw rejectionProblem(result.rejection);
+      throw rejectionError(result.rejection);
     }
     return result.reservation;
   }
@@ -91,7 +91,7 @@ export class ReservationService {
   private async replayHold(userId: string, key: string, hash: string): Promise<Reservation | undefined> {
     const first = await this.reservations.findByHoldKey(userId, key);
     if (!first) return undefined;
-    if (first.requestHash !== hash) throw new Problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different hold');
+    if (first.requestHash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different hold');
     return first.reservation;
   }
 
@@ -99,7 +99,7 @@ export class ReservationService {
     const first = await this.reservations.findByCancelKey(userId, key);
     if (!first) return undefined;
     if (first.reservationId !== reservationId) {
-      throw new Problem('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key cancelled another reservation');
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key cancelled another reservation');
     }
     return first;
   }

@@ -1,5 +1,5 @@
 /** Turns a Queue-Token header into the user it speaks for, or the problem that stops the request. */
-import { Problem } from '../http/problem';
+import { AppError } from './app-error';
 import type { TokenLookup, TokenQueue } from '../queue/token-queue';
 
 export interface TokenHolder {
@@ -59,16 +59,16 @@ export class TokenGuard {
 }
 
 function present(header: string | undefined): string {
-  if (header === undefined || header === '') throw new Problem('TOKEN_MISSING');
+  if (header === undefined || header === '') throw new AppError('TOKEN_MISSING');
   return header;
 }
 
 export function activeHolder(token: string, lookup: TokenLookup, concertId?: string): TokenHolder {
-  if (lookup.kind !== 'live') throw new Problem('TOKEN_INVALID');
+  if (lookup.kind !== 'live') throw new AppError('TOKEN_INVALID');
   const { info } = lookup;
   if (info.status !== 'ACTIVE') {
-    throw new Problem('TOKEN_NOT_ACTIVE', `the token is WAITING at position ${info.position}`);
+    throw new AppError('TOKEN_NOT_ACTIVE', `the token is WAITING at position ${info.position}`);
   }
-  if (concertId !== undefined && info.concertId !== concertId) throw new Problem('TOKEN_WRONG_CONCERT');
+  if (concertId !== undefined && info.concertId !== concertId) throw new AppError('TOKEN_WRONG_CONCERT');
   return { token, userId: info.userId, concertId: info.concertId };
 }
