@@ -5,7 +5,7 @@ import { availableSeatsFromReservations } from '../persistence/seat-availability
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import { GroupCommitter, type GroupCommitObserver } from './group-committer';
 import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
-import type { ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-actor';
+import type { ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-messages';
 import type {
   ActorInfo,
   HoldRequest,

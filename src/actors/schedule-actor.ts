@@ -5,68 +5,26 @@
  * writer has committed them. If a commit fails, the writer rejects everything in flight and the
  * actor rebuilds its state from the database before it decides anything else.
  */
-import type { Pool } from 'pg';
-import type { HoldIdempotency } from '../engine/reservation-engine';
 import type { ActorBehavior, ActorMailbox, Reply } from './actor-runtime';
+import type { ScheduleActorDeps, ScheduleMessage, ScheduleReply } from './schedule-messages';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import { ActorCrashedError, ActorStoppedError } from './actor-errors';
-import type { GroupCommitter } from './group-committer';
-import { JournalWriter, type JournalWriterObserver, type JournalWriterOptions } from './journal-writer';
+import { JournalWriter } from './journal-writer';
+import { ExpiryTimers } from './expiry-timers';
 import { SeatMapView } from './seat-map-view';
 import { recoverSchedule } from './schedule-recovery';
 import { decide } from '../domain/decide';
-import type { Rejection, ScheduleCommand } from '../domain/schedule-commands';
 import type { ScheduleEvent } from '../domain/schedule-events';
 import { applyEffect, applyEvent, reserveSeq, type Hold, type ScheduleState, type SeatCatalogue } from '../domain/schedule-state';
 import { toSnapshot } from '../domain/schedule-snapshot';
 import { appendEventInTx, saveSnapshot, type JournalEntry } from '../persistence/journal-store';
-import { recordPayment, type PaymentCommand, type PaymentOutcome } from '../persistence/payment-transaction';
-
-type Command<T extends ScheduleCommand['type']> = Omit<Extract<ScheduleCommand, { type: T }>, 'now' | 'type'>;
-
-export type PaymentDetails = Omit<PaymentCommand, 'confirmedAt' | 'seatNos' | 'amount' | 'scheduleId'>;
-
-export type ScheduleMessage =
-  | { type: 'Hold'; command: Omit<Command<'Hold'>, 'holdTtlMs' | 'maxSeatsPerUser'>; idempotency?: HoldIdempotency }
-  | { type: 'Release'; command: Command<'Release'>; idempotencyKey?: string }
-  | { type: 'Pay'; command: Command<'Confirm'>; payment: PaymentDetails }
-  | { type: 'Expire'; reservationId: string }
-  | { type: 'Load' };
-
-export type ScheduleReply =
-  | { kind: 'held'; hold: Hold }
-  | { kind: 'released'; hold: Hold }
-  | { kind: 'paid'; outcome: PaymentOutcome }
-  | { kind: 'rejected'; rejection: Rejection }
-  | { kind: 'loaded' };
-
-export interface ScheduleActorSettings {
-  holdTtlMs: number;
-  maxSeatsPerUser: number;
-  outboxTopic: string;
-  snapshotEveryEvents: number;
-  snapshotEveryMs: number;
-  writer: JournalWriterOptions;
-}
-
-export interface ScheduleActorObserver extends JournalWriterObserver {
-  recovered?(scheduleId: string, seconds: number, events: number): void;
-}
-
-export interface ScheduleActorDeps {
-  db: Pool;
-  committer: GroupCommitter;
-  loadCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined>;
-  settings: ScheduleActorSettings;
-  observer?: ScheduleActorObserver;
-  now?: () => number;
-}
+import { recordPayment } from '../persistence/payment-transaction';
 
 /** One generation of in-memory state: dropped whole when a commit fails. */
 interface Live {
   state: ScheduleState;
   view: SeatMapView;
-  expiryTimers: Map<string, NodeJS.Timeout>;
+  expiryTimers: ExpiryTimers;
   snapshotSeq: number;
   snapshotAt: Date | undefined;
   snapshotInFlight: boolean;
@@ -149,7 +107,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
 
   dispose(): void {
     if (!this.live) return;
-    for (const timer of this.live.expiryTimers.values()) clearTimeout(timer);
+    this.live.expiryTimers.clearAll();
     for (const waiting of [...this.live.paying.values(), this.live.deferredPays]) {
       for (const { reply } of waiting) reply.fail(new ActorCrashedError(this.scheduleId));
     }
@@ -198,7 +156,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     const live: Live = {
       state: recovered.state,
       view: new SeatMapView(this.scheduleId, recovered.state.catalogue, recovered.state),
-      expiryTimers: new Map(),
+      expiryTimers: new ExpiryTimers(this.now, (reservationId) => this.mailbox?.tell({ type: 'Expire', reservationId })),
       snapshotSeq: recovered.snapshotSeq,
       snapshotAt: recovered.snapshotAt,
       snapshotInFlight: false,
@@ -214,7 +172,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     const overdue = [...live.state.holds.values()].filter((hold) => hold.expiresAt <= now);
     await Promise.all(overdue.map((hold) => this.expire(live, hold.reservationId)));
     if (this.retired) throw new ActorStoppedError(this.scheduleId);
-    for (const hold of live.state.holds.values()) this.armExpiry(live, hold);
+    for (const hold of live.state.holds.values()) live.expiryTimers.arm(hold.reservationId, hold.expiresAt);
     this.live = live;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.deps.observer?.recovered?.(this.scheduleId, seconds, recovered.replayed);
@@ -233,7 +191,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         if (live.paying.has(message.reservationId)) return;
         const hold = live.state.holds.get(message.reservationId);
         // Node timers may fire a millisecond before Date.now() reaches the deadline: re-arm.
-        if (hold && hold.expiresAt > now) return this.armExpiry(live, hold);
+        if (hold && hold.expiresAt > now) return live.expiryTimers.arm(hold.reservationId, hold.expiresAt);
         // A failed commit is handled by the writer's failure path (the actor recovers).
         this.expire(live, message.reservationId).catch(() => undefined);
         return;
@@ -325,8 +283,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
           if (this.live !== live) return reply.fail(new ActorCrashedError(this.scheduleId));
           if (outcome.ok) {
             applyEffect(live.state, sold);
-            clearTimeout(live.expiryTimers.get(reservationId));
-            live.expiryTimers.delete(reservationId);
+            live.expiryTimers.clear(reservationId);
             live.view.applyCommitted(sold);
           }
           reply.ok({ kind: 'paid', outcome });
@@ -373,18 +330,10 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   private applyLocally(live: Live, event: ScheduleEvent): void {
     applyEvent(live.state, event);
     if (event.type === 'SeatsHeld') {
-      this.armExpiry(live, holdOf(event));
+      live.expiryTimers.arm(event.reservationId, event.expiresAt);
     } else {
-      clearTimeout(live.expiryTimers.get(event.reservationId));
-      live.expiryTimers.delete(event.reservationId);
+      live.expiryTimers.clear(event.reservationId);
     }
-  }
-
-  private armExpiry(live: Live, hold: Hold): void {
-    const delay = Math.max(0, hold.expiresAt - this.now());
-    const timer = setTimeout(() => this.mailbox?.tell({ type: 'Expire', reservationId: hold.reservationId }), delay);
-    timer.unref();
-    live.expiryTimers.set(hold.reservationId, timer);
   }
 
   /**

@@ -3,7 +3,8 @@
  * live holds, nothing queued or in flight) for `idleMs`, so memory follows the working set.
  */
 import { ActorRuntime, type ActorMailbox } from './actor-runtime';
-import { ScheduleActor, type ScheduleActorDeps, type ScheduleMessage, type ScheduleReply } from './schedule-actor';
+import { ScheduleActor } from './schedule-actor';
+import type { ScheduleActorDeps, ScheduleMessage, ScheduleReply } from './schedule-messages';
 
 export interface ScheduleEntry {
   actor: ScheduleActor;

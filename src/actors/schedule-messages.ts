@@ -1,0 +1,48 @@
+/** What a schedule actor is told, answers, and is built from. */
+import type { Pool } from 'pg';
+import type { HoldIdempotency } from '../engine/reservation-engine';
+import type { Rejection, ScheduleCommand } from '../domain/schedule-commands';
+import type { Hold, SeatCatalogue } from '../domain/schedule-state';
+import type { PaymentCommand, PaymentOutcome } from '../persistence/payment-transaction';
+import type { GroupCommitter } from './group-committer';
+import type { JournalWriterObserver, JournalWriterOptions } from './journal-writer';
+
+type Command<T extends ScheduleCommand['type']> = Omit<Extract<ScheduleCommand, { type: T }>, 'now' | 'type'>;
+
+export type PaymentDetails = Omit<PaymentCommand, 'confirmedAt' | 'seatNos' | 'amount' | 'scheduleId'>;
+
+export type ScheduleMessage =
+  | { type: 'Hold'; command: Omit<Command<'Hold'>, 'holdTtlMs' | 'maxSeatsPerUser'>; idempotency?: HoldIdempotency }
+  | { type: 'Release'; command: Command<'Release'>; idempotencyKey?: string }
+  | { type: 'Pay'; command: Command<'Confirm'>; payment: PaymentDetails }
+  | { type: 'Expire'; reservationId: string }
+  | { type: 'Load' };
+
+export type ScheduleReply =
+  | { kind: 'held'; hold: Hold }
+  | { kind: 'released'; hold: Hold }
+  | { kind: 'paid'; outcome: PaymentOutcome }
+  | { kind: 'rejected'; rejection: Rejection }
+  | { kind: 'loaded' };
+
+export interface ScheduleActorSettings {
+  holdTtlMs: number;
+  maxSeatsPerUser: number;
+  outboxTopic: string;
+  snapshotEveryEvents: number;
+  snapshotEveryMs: number;
+  writer: JournalWriterOptions;
+}
+
+export interface ScheduleActorObserver extends JournalWriterObserver {
+  recovered?(scheduleId: string, seconds: number, events: number): void;
+}
+
+export interface ScheduleActorDeps {
+  db: Pool;
+  committer: GroupCommitter;
+  loadCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined>;
+  settings: ScheduleActorSettings;
+  observer?: ScheduleActorObserver;
+  now?: () => number;
+}
