@@ -1,7 +1,7 @@
 import { ADMIN_KEY, startTestApp } from '../support/test-app';
+import { eventually, untilPast } from '../support/eventually';
 import { act, activeUser, createConcert, hold, holdRequest, seatStatuses } from '../support/api-client';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('actor lifecycle: backpressure, shutdown, expiry across restarts', () => {
   it('when a schedule actor mailbox is full, then new commands get 503 with Retry-After and nothing is lost', async () => {
@@ -57,7 +57,7 @@ describe('actor lifecycle: backpressure, shutdown, expiry across restarts', () =
       const user = await activeUser(t.app, concert.concertId);
       const held = await hold(t.app, user.token, scheduleId, [4]);
       await t.app.close();
-      await sleep(1_200);
+      await untilPast(held.expiresAt);
       await t.restart({ HOLD_TTL_SECONDS: '300' });
 
       const seats = await seatStatuses(t.app, scheduleId);
@@ -81,8 +81,11 @@ describe('actor lifecycle: backpressure, shutdown, expiry across restarts', () =
       const scheduleId = concert.schedules[0]!.scheduleId;
       const user = await activeUser(t.app, concert.concertId);
       for (let seat = 1; seat <= 25; seat++) await hold(t.app, user.token, scheduleId, [seat]);
-      await sleep(50);
-      const actors = await act(t.app, { method: 'GET', url: '/v1/admin/actors', headers: { 'x-admin-key': 'test-admin-key' } });
+      // The snapshot is written on the side, after its commit: wait for it, not for a fixed time.
+      const actors = await eventually(async () => {
+        const answer = await act(t.app, { method: 'GET', url: '/v1/admin/actors', headers: { 'x-admin-key': 'test-admin-key' } });
+        return answer.body.actors[0]?.snapshotSeq === 20 ? answer : undefined;
+      });
       expect(actors.body.actors).toEqual([
         expect.objectContaining({ scheduleId, heldSeats: 25, journalSeq: 25, snapshotSeq: 20, lastSnapshotAt: expect.any(String) }),
       ]);

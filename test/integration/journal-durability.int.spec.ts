@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { createOvation, type Ovation } from '../../src/runtime';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { act, activeUser, createConcert, hold, holdRequest, seatStatuses } from '../support/api-client';
@@ -54,12 +55,30 @@ describe('durable actors: failed commits, recovery and fencing', () => {
     const concert = await createConcert(t.app, { seatCount: 400 });
     const scheduleId = concert.schedules[0]!.scheduleId;
     const users = await Promise.all(Array.from({ length: 100 }, () => activeUser(t.app, concert.concertId)));
-    const burst = users.map((u, i) => act(t.app, holdRequest(u.token, scheduleId, [i + 1])));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    await t.services.db.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-    ).catch(() => undefined);
-    const responses = await Promise.all(burst);
+    // A connection of its own, outside the app's pool, terminates every backend of the app over
+    // and over while the burst runs, so commits in flight are cut, not just idle connections.
+    const killer = new Client({ connectionString: t.database.url });
+    await killer.connect();
+    let terminated = 0;
+    let bursting = true;
+    const killing = (async () => {
+      while (bursting) {
+        const { rows } = await killer.query<{ killed: boolean }>(
+          `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+           WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+        );
+        terminated += rows.filter((row) => row.killed).length;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const responses = await Promise.all(users.map((u, i) => act(t.app, holdRequest(u.token, scheduleId, [i + 1]))));
+    bursting = false;
+    await killing;
+    await killer.end();
+
+    // The fault happened: backends were terminated and some holds were refused because of it.
+    expect(terminated).toBeGreaterThan(0);
+    expect(responses.some((r) => r.status === 503)).toBe(true);
 
     expect(responses.filter((r) => r.status !== 201 && r.status !== 503).map((r) => [r.status, r.body])).toEqual([]);
     const acknowledged = responses.filter((r) => r.status === 201).map((r) => r.body.reservationId).sort();

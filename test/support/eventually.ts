@@ -15,3 +15,10 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Waits until the clock is past `deadline` (an ISO time or epoch ms), e.g. a hold's expiresAt. */
+export async function untilPast(deadline: string | number, marginMs = 50): Promise<void> {
+  const at = typeof deadline === 'string' ? Date.parse(deadline) : deadline;
+  const wait = at + marginMs - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
