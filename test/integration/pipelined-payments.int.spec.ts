@@ -47,10 +47,18 @@ describe('pipelined payments on the actor engine', () => {
     await charge(t.app, buyer.userId, 1_000);
     const held = await hold(t.app, buyer.token, scheduleId, [5]);
 
-    const [paid, cancelled] = await Promise.all([
-      act(t.app, payRequest(buyer.token, held.reservationId)),
-      act(t.app, { method: 'DELETE', url: `/v1/reservations/${held.reservationId}`, headers: { 'queue-token': buyer.token } }),
+    const timed = async <T>(work: Promise<T>) => {
+      const startedAt = performance.now();
+      const value = await work;
+      return { value, startedAt, endedAt: performance.now() };
+    };
+    const [payment, cancel] = await Promise.all([
+      timed(act(t.app, payRequest(buyer.token, held.reservationId))),
+      timed(act(t.app, { method: 'DELETE', url: `/v1/reservations/${held.reservationId}`, headers: { 'queue-token': buyer.token } })),
     ]);
+    const [paid, cancelled] = [payment.value, cancel.value];
+    // The race was real: each request started before the other had its answer.
+    expect(payment.startedAt < cancel.endedAt && cancel.startedAt < payment.endedAt).toBe(true);
 
     const seat = (await seatStatuses(t.app, scheduleId)).get(5);
     const balance = (await act(t.app, { method: 'GET', url: `/v1/users/${buyer.userId}/balance` })).body.balance;
