@@ -7,7 +7,10 @@ export type EngineName = 'actor' | 'lock' | 'sql';
 export interface Config {
   port: number;
   host: string;
-  databaseUrl: string;
+  /** Unset: embedded mode runs its own PostgreSQL with its data under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Embedded mode's data folder (DATA_DIR). */
+  dataDir: string;
   redisUrl: string;
   kafkaBrokers: string[];
   kafkaTopicConfirmed: string;
@@ -154,7 +157,8 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '127.0.0.1'),
-    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/ovation', ['postgres:', 'postgresql:'])!,
+    databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    dataDir: text(env, 'DATA_DIR', './.ovation'),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     kafkaBrokers: brokers(env),
     kafkaTopicConfirmed: text(env, 'KAFKA_TOPIC_CONFIRMED', 'reservations.confirmed'),

@@ -14,6 +14,7 @@ import { createMetrics } from './metrics/metrics';
 import { CatalogueRepository } from './persistence/catalogue-repository';
 import { createPool } from './persistence/database';
 import { ensureDatabase } from './persistence/ensure-database';
+import { startEmbeddedPostgres } from './persistence/embedded/embedded-postgres';
 import { IdempotencyStore } from './persistence/idempotency-store';
 import { migrate } from './persistence/migrate';
 import { ReservationRepository } from './persistence/reservation-repository';
@@ -63,8 +64,8 @@ export interface RuntimeOverrides {
 }
 
 export async function createOvation(config: Config, overrides: RuntimeOverrides = {}): Promise<Ovation> {
-  await ensureDatabase(config.databaseUrl);
-  const db = createPool(config.databaseUrl, overrides.poolSize ?? 20);
+  const database = await openDatabase(config);
+  const db = createPool(database.url, overrides.poolSize ?? 20);
   const redis = new Redis(config.redisUrl, REDIS_OPTIONS);
   redis.on('error', () => undefined); // reported per command (503) and by /health/ready
   try {
@@ -74,6 +75,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   } catch (error) {
     await db.end().catch(() => undefined);
     redis.disconnect();
+    await database.close();
     throw error;
   }
 
@@ -122,6 +124,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
 
   const services: AppServices = {
     config,
+    modes: { database: database.mode, queue: 'redis', outbox: relay ? 'kafka' : 'off' },
     db,
     redis,
     metrics,
@@ -166,6 +169,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     await queue.stop();
     await redis.quit().catch(() => redis.disconnect());
     await db.end();
+    await database.close();
   });
   await engine.start();
   queue.start();
@@ -174,6 +178,26 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   if (config.gateway.url === undefined) app.log.info('payment gateway: built-in sandbox (approves every charge); set PAYMENT_GATEWAY_URL for a real one');
   if (relay === undefined) app.log.info('outbox relay: off (KAFKA_BROKERS unset); confirmations wait in the outbox table');
   return { app, services };
+}
+
+/**
+ * The configured PostgreSQL (its database created if missing), or, with DATABASE_URL unset,
+ * embedded mode's own server (data under DATA_DIR), stopped when the app closes.
+ */
+async function openDatabase(config: Config): Promise<{ url: string; mode: 'external' | 'embedded'; close(): Promise<void> }> {
+  if (config.databaseUrl !== undefined) {
+    await ensureDatabase(config.databaseUrl);
+    return { url: config.databaseUrl, mode: 'external', close: async () => undefined };
+  }
+  const embedded = await startEmbeddedPostgres(config.dataDir, (message) => console.error(message));
+  const url = embedded.databaseUrl('ovation');
+  try {
+    await ensureDatabase(url);
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+  return { url, mode: 'embedded', close: () => embedded.stop() };
 }
 
 /** Longest a charge request may spend on the gateway, every attempt and backoff included, with room to spare. */

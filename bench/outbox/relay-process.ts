@@ -25,6 +25,7 @@ function main(): void {
   if (config.kafkaBrokers.length === 0) throw new Error('KAFKA_BROKERS must be set for the relay process');
   const log = (level: string, message: string, extra?: unknown) =>
     process.stderr.write(`${JSON.stringify({ level, message, extra: extra instanceof Error ? extra.message : extra })}\n`);
+  if (config.databaseUrl === undefined) throw new Error('DATABASE_URL must be set for the relay process');
   const db = createPool(config.databaseUrl, 20);
   let batches = 0;
   let failures = 0;

@@ -16,8 +16,16 @@ import type { ReservationService } from '../services/reservation-service';
 import type { ScheduleDirectory } from '../services/schedule-directory';
 import type { TokenGuard } from '../services/token-guard';
 
+/** Which part runs embedded and which talks to a real service (api.md, /health/ready). */
+export interface RunModes {
+  database: 'embedded' | 'external';
+  queue: 'memory' | 'redis';
+  outbox: 'kafka' | 'off';
+}
+
 export interface AppServices {
   config: Config;
+  modes: RunModes;
   db: Pool;
   redis: Redis;
   metrics: Metrics;

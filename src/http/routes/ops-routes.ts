@@ -27,7 +27,7 @@ export function opsRoutes(app: FastifyInstance, services: AppServices): void {
       check(() => services.redis.ping()),
     ]);
     const checks = { database, redis, engine: services.engine.isReady() };
-    const mode = { database: 'external', queue: 'redis', outbox: services.relay ? 'kafka' : 'off' };
+    const mode = services.modes;
     if (!checks.database || !checks.redis || !checks.engine) {
       throw new Problem('SERVICE_UNAVAILABLE', 'not ready', { retryAfterSeconds: 1, extensions: { mode, checks } });
     }
