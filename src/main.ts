@@ -1,6 +1,8 @@
 /** Starts the server: configuration, composition, listen; SIGTERM/SIGINT close it gracefully. */
 import { ConfigError, loadConfig } from './config';
 import { createOvation } from './runtime';
+import { startBanner } from './banner';
+import { seedDemoIfEmpty } from './demo-seed';
 
 const SHUTDOWN_DEADLINE_MS = 45_000;
 
@@ -15,7 +17,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { app } = await createOvation(config);
+  const { app, services } = await createOvation(config);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -37,8 +39,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  const demo = services.modes.database === 'embedded' ? await seedDemoIfEmpty(services.catalogue) : undefined;
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ engine: config.engine }, 'ovation is serving');
+  app.log.info({ engine: config.engine, modes: services.modes }, 'ovation is serving');
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  console.log(startBanner(config, services.modes, `http://${shownHost}:${config.port}`, demo));
 }
 
 main().catch((error: unknown) => {
