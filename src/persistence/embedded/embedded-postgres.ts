@@ -11,7 +11,7 @@
  *   machine has none), and the data folder is handed to that user.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { findPostgresBinaries } from './postgres-binaries';
@@ -38,15 +38,23 @@ export async function startEmbeddedPostgres(dataRoot: string, log: (message: str
   const dataDir = path.resolve(dataRoot, 'postgres');
   const user = process.getuid?.() === 0 ? postgresOsUser(log) : undefined;
   mkdirSync(path.dirname(dataDir), { recursive: true });
+  // The postgres user must be able to reach its folder through DATA_DIR (e.g. a 0700 temp dir).
+  if (user) chmodSync(path.dirname(dataDir), statSync(path.dirname(dataDir)).mode | 0o711);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`embedded PostgreSQL: creating a database cluster in ${dataDir}`);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (user) chownRecursive(dataDir, user);
-    execFileSync(binaries.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C'], {
-      stdio: 'ignore',
-      timeout: START_TIMEOUT_MS,
-      ...(user ?? {}),
-    });
+    try {
+      execFileSync(binaries.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: START_TIMEOUT_MS,
+        ...(user ?? {}),
+      });
+    } catch (error) {
+      const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
+      const hint = user ? ' (it runs as the OS user "postgres": every folder above DATA_DIR must let it pass)' : '';
+      throw new Error(`embedded PostgreSQL: initdb failed in ${dataDir}${hint}: ${stderr}`);
+    }
   } else if (user && statSync(dataDir).uid !== user.uid) {
     chownRecursive(dataDir, user); // made by another user before (only then: a walk of every file)
   }
