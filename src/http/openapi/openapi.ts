@@ -5,6 +5,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { Problem as ProblemSchema } from '../schemas';
+import { isDocsRoute, registerDocsUi } from './docs-ui';
 
 const problemResponse = {
   description: 'application/problem+json with a stable `code` (see the API contract for the codes per status)',
@@ -31,11 +32,15 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     },
     hideUntagged: false,
     transform: ({ schema, url }) => {
-      if (url === '/openapi.json' || url === '/openapi.yaml') return { schema: { hide: true } as never, url };
+      if (url === '/openapi.json' || url === '/openapi.yaml' || isDocsRoute(url)) {
+        return { schema: { hide: true } as never, url };
+      }
       const response = { ...(schema?.response as object), '4XX': problemResponse, '5XX': problemResponse };
       return { schema: { ...schema, response }, url };
     },
   });
+  // GET /docs renders the document above; its routes are hidden from it.
+  await registerDocsUi(app);
 }
 
 export function openApiRoutes(app: FastifyInstance): void {
