@@ -163,6 +163,12 @@ export class ServerProcess {
         RESERVATION_ENGINE: options.engine,
         ADMIN_API_KEY: options.adminKey,
         LOG_LEVEL: 'warn',
+        // The load generator is one address whose virtual users are machines (a hot-seat VU holds
+        // hundreds of times a second on one token): the benchmarks measure the engine, not the
+        // rate limits, so those are off (0) unless a scenario's env sets them.
+        RATE_LIMIT_TOKEN_ISSUE_PER_USER: '0',
+        RATE_LIMIT_TOKEN_ISSUE_PER_IP: '0',
+        RATE_LIMIT_HOLDS_PER_TOKEN: '0',
         ...options.env,
       },
     });

@@ -49,8 +49,12 @@ export interface TokenQueueOptions {
 }
 
 export interface TokenQueue {
+  /** Asking again for a live token returns it (created false) and counts as a poll of it. */
   issue(userId: string, concertId: string): Promise<{ created: boolean; info: TokenInfo }>;
-  /** Admits first, so the answer is current. */
+  /**
+   * Admits first, so the answer is current. Counts as a poll of a WAITING token (its deadline
+   * moves on), and re-queues at the end of the line a WAITING token whose place was lost.
+   */
   lookup(token: string): Promise<TokenLookup>;
   /** On payment; idempotent. */
   expire(token: string): Promise<void>;

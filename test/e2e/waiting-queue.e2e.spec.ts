@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '../support/eventually';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { act, charge, createConcert, hold, holdRequest, issueToken, payRequest } from '../support/api-client';
 
@@ -69,5 +70,60 @@ describe('waiting queue over HTTP', () => {
     const response = await act(t.app, { method: 'POST', url: '/v1/queue/tokens', body: { userId: randomUUID(), concertId: randomUUID() } });
     expect(response.status).toBe(404);
     expect(response.body.code).toBe('CONCERT_NOT_FOUND');
+  });
+});
+
+describe('waiting queue over HTTP: WAITING tokens must be polled', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ QUEUE_MAX_ACTIVE: '1', QUEUE_WAITING_TTL_SECONDS: '1' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const current = (token: string) =>
+    act(t.app, { method: 'GET', url: '/v1/queue/tokens/current', headers: { 'queue-token': token } });
+  const waitingKey = (concertId: string) => `${t.config.redisKeyPrefix}q:{${concertId}}:waiting`;
+
+  it('when a WAITING token is not polled for QUEUE_WAITING_TTL_SECONDS, then it answers 401 TOKEN_INVALID, the token behind moves up, and its user starts again at the end', async () => {
+    const concert = await createConcert(t.app);
+    const silentUser = randomUUID();
+    await issueToken(t.app, randomUUID(), concert.concertId); // ACTIVE: the line forms behind it
+    const silent = await issueToken(t.app, silentUser, concert.concertId);
+    const poller = await issueToken(t.app, randomUUID(), concert.concertId);
+    expect([silent.position, poller.position]).toEqual([1, 2]);
+
+    // Only the poller polls (every 200 ms, well inside its 1 s TTL) until it is first in line.
+    await eventually(async () => (await current(poller.token)).body.position === 1, { intervalMs: 200 });
+
+    const gone = await current(silent.token);
+    expect(gone.status).toBe(401);
+    expect(gone.body.code).toBe('TOKEN_INVALID');
+    const holdWithIt = await act(t.app, holdRequest(silent.token, concert.schedules[0]!.scheduleId, [1]));
+    expect(holdWithIt.status).toBe(401);
+    const again = await act(t.app, { method: 'POST', url: '/v1/queue/tokens', body: { userId: silentUser, concertId: concert.concertId } });
+    expect(again.status).toBe(201);
+    expect(again.body.token).not.toBe(silent.token);
+    expect(again.body).toMatchObject({ status: 'WAITING', position: 2 });
+  });
+
+  it('when the waiting ZSET lost a WAITING token (partial state), then GET and POST answer 200 with the same token at the end of the line, never 500', async () => {
+    const concert = await createConcert(t.app);
+    const lostUser = randomUUID();
+    await issueToken(t.app, randomUUID(), concert.concertId);
+    const lost = await issueToken(t.app, lostUser, concert.concertId);
+    const other = await issueToken(t.app, randomUUID(), concert.concertId);
+    expect(await t.services.redis.zrem(waitingKey(concert.concertId), lost.token)).toBe(1);
+
+    const polled = await current(lost.token);
+    expect(polled.status).toBe(200);
+    expect(polled.body).toMatchObject({ token: lost.token, status: 'WAITING', position: 2 });
+    expect((await current(other.token)).body.position).toBe(1);
+
+    expect(await t.services.redis.zrem(waitingKey(concert.concertId), lost.token)).toBe(1);
+    const reissued = await act(t.app, { method: 'POST', url: '/v1/queue/tokens', body: { userId: lostUser, concertId: concert.concertId } });
+    expect(reissued.status).toBe(200);
+    expect(reissued.body).toMatchObject({ token: lost.token, status: 'WAITING', position: 2 });
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { createTokenQueue, type TokenInfo, type TokenQueue, type TokenQueueOptions } from '../../src/queue/token-queue';
+import { eventually } from '../support/eventually';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{22}$/;
@@ -397,5 +398,183 @@ describe('token queue (Redis)', () => {
 
     await expect(queue.issue('user-1', 'concert-1')).rejects.toThrow(TypeError);
     await expect(queue.issue('', randomUUID())).rejects.toThrow(TypeError);
+  });
+});
+
+describe('token queue (Redis): WAITING tokens must be polled', () => {
+  const base = (concertId: string) => `${keyPrefix}q:{${concertId}}:`;
+
+  test('when a WAITING token is not polled for waitingTtlSeconds, then it leaves the line, is ended like a used token, and the tokens behind move up', async () => {
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 60 });
+    const concertId = randomUUID();
+    const [, silent, poller, last] = await issueInOrder(queue, concertId, 4);
+    expect([silent, poller, last].map((info) => info!.position)).toEqual([1, 2, 3]);
+
+    clockMs += 30_000;
+    await liveInfo(queue, poller!.token);
+    await queue.issue('user-4', concertId); // asking again is a poll too
+    clockMs += 29_999;
+    // A sweep (not a lookup, which would count as a poll) one millisecond before the deadline.
+    await queue.admitAll();
+    expect(await redis.zrange(`${base(concertId)}waiting`, 0, 0)).toEqual([silent!.token]);
+
+    clockMs += 1;
+    expect(await liveInfo(queue, poller!.token)).toMatchObject({ status: 'WAITING', position: 1 });
+    expect(await liveInfo(queue, last!.token)).toMatchObject({ status: 'WAITING', position: 2 });
+    expect(await queue.lookup(silent!.token)).toEqual({ kind: 'used', userId: 'user-2', concertId });
+    expect(await redis.zrange(`${base(concertId)}waiting`, 0, -1)).toEqual([poller!.token, last!.token]);
+    expect(await redis.zscore(`${base(concertId)}poll-deadlines`, silent!.token)).toBeNull();
+    expect(await redis.hget(`${base(concertId)}users`, 'user-2')).toBeNull();
+    // Kept for the retention period, like any ended token.
+    expect(await redis.pttl(tokenKeyOf(concertId, silent!.token))).toBeGreaterThan(86_000_000);
+  });
+
+  test('when the deadline is reached exactly, then the token is expired (the deadline is the last polled instant + TTL)', async () => {
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 60 });
+    const concertId = randomUUID();
+    const [, waiting] = await issueInOrder(queue, concertId, 2);
+
+    expect(await redis.zscore(`${base(concertId)}poll-deadlines`, waiting!.token)).toBe(String(clockMs + 60_000));
+    clockMs += 60_000;
+    expect(await queue.admitAll()).toBe(0);
+    expect(await redis.hget(tokenKeyOf(concertId, waiting!.token), 'state')).toBe('USED');
+  });
+
+  test('when the user of an expired WAITING token asks again, then a new token is issued at the end of the line', async () => {
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 60 });
+    const concertId = randomUUID();
+    const [, silent, poller] = await issueInOrder(queue, concertId, 3);
+
+    clockMs += 40_000;
+    await liveInfo(queue, poller!.token);
+    clockMs += 20_000;
+    const again = await queue.issue('user-2', concertId);
+
+    expect(again.created).toBe(true);
+    expect(again.info.token).not.toBe(silent!.token);
+    expect(again.info).toMatchObject({ status: 'WAITING', position: 2 });
+    expect(await liveInfo(queue, poller!.token)).toMatchObject({ position: 1 });
+  });
+
+  test('when nobody polls and nobody asks, then the admission sweep expires the line on its own and hands the next slot to a token that polled', async () => {
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 60, activeTtlSeconds: 300 });
+    const concertId = randomUUID();
+    const [active, silent, poller] = await issueInOrder(queue, concertId, 3);
+
+    clockMs += 59_000;
+    await liveInfo(queue, poller!.token);
+    clockMs += 1_000;
+    expect(await queue.admitAll()).toBe(0);
+    expect(await redis.zrange(`${base(concertId)}waiting`, 0, -1)).toEqual([poller!.token]);
+    expect(await redis.hget(tokenKeyOf(concertId, silent!.token), 'state')).toBe('USED');
+
+    await queue.expire(active!.token);
+    expect(await redis.hget(tokenKeyOf(concertId, poller!.token), 'state')).toBe('ACTIVE');
+    // An admitted token has no poll deadline any more: ACTIVE tokens keep their own TTL.
+    expect(await redis.zcard(`${base(concertId)}poll-deadlines`)).toBe(0);
+    clockMs += 120_000;
+    expect(await liveInfo(queue, poller!.token)).toMatchObject({ status: 'ACTIVE' });
+  });
+
+  test('when the admission loop runs on the real clock, then a WAITING token nobody polls is gone within its TTL plus a sweep', async () => {
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 1, admissionIntervalMs: 50, now: Date.now });
+    const concertId = randomUUID();
+    await queue.issue('user-1', concertId);
+    const { info: waiting } = await queue.issue('user-2', concertId);
+    expect(waiting.status).toBe('WAITING');
+
+    queue.start();
+    // Reads Redis directly: lookup() would count as a poll and keep the token alive.
+    await eventually(async () => (await redis.hget(tokenKeyOf(concertId, waiting.token), 'state')) === 'USED', { timeoutMs: 5_000 });
+    await queue.stop();
+
+    expect(await redis.zcard(`${base(concertId)}waiting`)).toBe(0);
+    expect(await queue.lookup(waiting.token)).toEqual({ kind: 'used', userId: 'user-2', concertId });
+  });
+
+  test('when more tokens go stale than one script expires, then admission still never admits a stale one', async () => {
+    // The ACTIVE token's TTL ends when the silent tokens' deadlines pass: one admission pass
+    // (the lookup below) expires 1,000 of them, then meets the other 3 at the head of the line.
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 60, activeTtlSeconds: 60 });
+    const concertId = randomUUID();
+    await issueInOrder(queue, concertId, 1);
+    for (let batch = 0; batch < 1_003; batch += 100) {
+      const size = Math.min(100, 1_003 - batch);
+      await Promise.all(Array.from({ length: size }, (_, index) => queue.issue(`silent-${batch + index}`, concertId)));
+    }
+    const { info: poller } = await queue.issue('poller', concertId);
+    clockMs += 30_000;
+    await liveInfo(queue, poller.token);
+    clockMs += 30_000;
+
+    expect(await liveInfo(queue, poller.token)).toMatchObject({ status: 'ACTIVE' });
+    expect(await redis.zcard(`${base(concertId)}waiting`)).toBe(0);
+    expect(await redis.zcard(`${base(concertId)}poll-deadlines`)).toBe(0);
+    expect(await redis.hlen(`${base(concertId)}users`)).toBe(1);
+  });
+});
+
+describe('token queue (Redis): a WAITING token that lost its place in the waiting ZSET', () => {
+  const waitingKey = (concertId: string) => `${keyPrefix}q:{${concertId}}:waiting`;
+
+  test('when its entry is deleted from the ZSET, then lookup puts it back at the end of the line instead of failing', async () => {
+    const queue = makeQueue({ maxActive: 1 });
+    const concertId = randomUUID();
+    const [, lost, second, third] = await issueInOrder(queue, concertId, 4);
+    expect(await redis.zrem(waitingKey(concertId), lost!.token)).toBe(1);
+
+    expect(await liveInfo(queue, lost!.token)).toMatchObject({ token: lost!.token, status: 'WAITING', position: 3 });
+    expect(await liveInfo(queue, second!.token)).toMatchObject({ position: 1 });
+    expect(await liveInfo(queue, third!.token)).toMatchObject({ position: 2 });
+    expect(await redis.zrange(waitingKey(concertId), 0, -1)).toEqual([second!.token, third!.token, lost!.token]);
+  });
+
+  test('when its entry is deleted from the ZSET, then issue for its user returns the same token at the end of the line', async () => {
+    const queue = makeQueue({ maxActive: 1 });
+    const concertId = randomUUID();
+    const [, lost] = await issueInOrder(queue, concertId, 3);
+    await redis.zrem(waitingKey(concertId), lost!.token);
+
+    const again = await queue.issue('user-2', concertId);
+
+    expect(again.created).toBe(false);
+    expect(again.info).toMatchObject({ token: lost!.token, status: 'WAITING', position: 2 });
+  });
+
+  test('when it was the only one waiting and the concert has room, then the lookup that puts it back admits it', async () => {
+    const queue = makeQueue({ maxActive: 1 });
+    const concertId = randomUUID();
+    const [active, lost] = await issueInOrder(queue, concertId, 2);
+    await redis.zrem(waitingKey(concertId), lost!.token);
+    await queue.expire(active!.token);
+    // Its poll deadline keeps the concert in the registry, so the sweep keeps visiting it.
+    await queue.admitAll();
+    expect(await redis.smembers(`${keyPrefix}q:concerts`)).toEqual([concertId]);
+
+    expect(await liveInfo(queue, lost!.token)).toMatchObject({ status: 'ACTIVE', position: 0 });
+  });
+
+  test('when its poll deadline was lost too, then the lookup re-queues it with a fresh deadline', async () => {
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 60 });
+    const concertId = randomUUID();
+    const [, lost] = await issueInOrder(queue, concertId, 2);
+    await redis.del(waitingKey(concertId), `${keyPrefix}q:{${concertId}}:poll-deadlines`);
+    await queue.admitAll(); // the concert looks drained: dropped from the registry
+
+    clockMs += 30_000;
+    expect(await liveInfo(queue, lost!.token)).toMatchObject({ status: 'WAITING', position: 1 });
+    expect(await redis.zscore(`${keyPrefix}q:{${concertId}}:poll-deadlines`, lost!.token)).toBe(String(clockMs + 60_000));
+    expect(await redis.smembers(`${keyPrefix}q:concerts`)).toEqual([concertId]);
+  });
+
+  test('when it lost its place and then was not polled in time, then it is expired, not re-queued', async () => {
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 60 });
+    const concertId = randomUUID();
+    const [, lost] = await issueInOrder(queue, concertId, 2);
+    await redis.zrem(waitingKey(concertId), lost!.token);
+
+    clockMs += 60_000;
+    expect(await queue.lookup(lost!.token)).toEqual({ kind: 'used', userId: 'user-2', concertId });
+    expect(await redis.zcard(waitingKey(concertId))).toBe(0);
   });
 });

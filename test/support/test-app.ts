@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { loadConfig, type Config } from '../../src/config';
 import { createOvation, type Ovation } from '../../src/runtime';
 import { createTestDatabase, type TestDatabase } from './test-database';
+import { GENEROUS_RATE_LIMITS } from './rate-limits';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -31,6 +32,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       REDIS_KEY_PREFIX: prefix,
       ADMIN_API_KEY: ADMIN_KEY,
       LOG_LEVEL: 'silent',
+      ...GENEROUS_RATE_LIMITS,
       ...env,
       ...extra,
     });
