@@ -5,6 +5,7 @@
  * RedisUnavailableError. So do the replies of a Redis that is loading its data or busy.
  */
 import { ReplyError } from 'ioredis';
+import { EngineOutcomeUnknownError } from '../engine/outcome-unknown-error';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 
 export class RedisUnavailableError extends EngineUnavailableError {
@@ -27,6 +28,22 @@ export async function onRedis<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    throw asRedisUnavailable(error);
+  }
+}
+
+/**
+ * For a call that writes: a command that timed out was sent and may have run (Redis answers
+ * late, it does not roll back), so its outcome is unknown, not "nothing applied". The queue's
+ * writes are idempotent (issuing again returns the same token), so a retry tells the truth.
+ */
+export async function onRedisWrite<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof Error && /Command timed out/.test(error.message)) {
+      throw new EngineOutcomeUnknownError('the waiting line did not answer in time; the same request again tells the outcome', 1);
+    }
     throw asRedisUnavailable(error);
   }
 }

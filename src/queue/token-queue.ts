@@ -5,7 +5,7 @@ import { type AdmissionContext, registerQueueCommands } from './queue-commands';
 import type { TokenDescription } from './script-replies';
 import { generateToken, isUuid, normalizeConcertId, parseToken } from './token-format';
 import type { TokenInfo, TokenQueue, TokenQueueOptions } from './types';
-import { onRedis } from './redis-unavailable';
+import { onRedis, onRedisWrite } from './redis-unavailable';
 import { estimateWaitSeconds } from './wait-estimate';
 
 export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenStatus, TokenView } from './types';
@@ -130,9 +130,9 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
   };
   return {
     ...queue,
-    issue: (userId, concertId) => onRedis(() => queue.issue(userId, concertId)),
+    issue: (userId, concertId) => onRedisWrite(() => queue.issue(userId, concertId)),
     lookup: (token) => onRedis(() => queue.lookup(token)),
-    expire: (token) => onRedis(() => queue.expire(token)),
+    expire: (token) => onRedisWrite(() => queue.expire(token)),
   };
 }
 

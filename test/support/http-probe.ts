@@ -94,5 +94,6 @@ export function tally<T>(items: T[], label: (item: T) => string): Record<string,
 export const describeProbe = (p: Probe): string =>
   `${p.method} ${p.path.replace(/[0-9a-f-]{36}/g, ':id').replace(/\?.*$/, '')} → ${p.status === 0 ? p.error : `${p.status}${p.code ? ` ${p.code}` : ''}`}`;
 
+/** 503 problem+json: SERVICE_UNAVAILABLE (nothing applied) or OUTCOME_UNKNOWN (a write timed out). */
 export const isRedisDownAnswer = (p: Probe): boolean =>
-  p.status === 503 && p.code === 'SERVICE_UNAVAILABLE' && p.problemJson;
+  p.status === 503 && (p.code === 'SERVICE_UNAVAILABLE' || p.code === 'OUTCOME_UNKNOWN') && p.problemJson;
