@@ -46,8 +46,8 @@ export class ActorEngine implements ReservationEngine {
       {
         mailboxCapacity: options.mailboxCapacity,
         idleMs: options.idleMs,
-        // Every ask times out by then; the extra second lets the last commits land.
-        drainTimeoutMs: options.requestTimeoutMs + 1_000,
+        // Every ask is answered by then (decided ones within the decided timeout, see ask()).
+        drainTimeoutMs: options.requestTimeoutMs + 2 * DB_TIMEOUTS.queryMs + 1_000,
       },
     );
   }

@@ -1,4 +1,7 @@
-/** Why an actor could not answer (each a 503 at the edge, see EngineUnavailableError). */
+/**
+ * Why an actor could not answer: EngineUnavailableError ones are 503 SERVICE_UNAVAILABLE (nothing
+ * applied); EngineOutcomeUnknownError ones are 503 OUTCOME_UNKNOWN (a commit's answer was lost).
+ */
 import { EngineOutcomeUnknownError } from '../engine/outcome-unknown-error';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 

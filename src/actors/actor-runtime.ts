@@ -16,6 +16,12 @@ export interface Reply<R> {
   /** Resolves the asker. May be called after the handler returned (e.g. after a commit). */
   ok(result: R): void;
   fail(error: Error): void;
+  /**
+   * Call right before deciding the command. False when its asker has been answered meanwhile
+   * (its deadline passed while the actor recovered or the command waited): it must not be
+   * decided. True: from now on the answer waits for the commit (bounded by the decided timeout).
+   */
+  decide(): boolean;
 }
 
 /** The behaviour of one actor. `handle` must not throw; a throw is treated as a crash. */
@@ -65,10 +71,10 @@ export class ActorMailbox<M, R> {
   }
 
   /**
-   * Sends `message` with a deadline. If the actor has not taken it `timeoutMs` from now, the asker
-   * hears RequestTimeoutError and the message is skipped when its turn comes: it is never
-   * decided, so that answer is true. Once taken, the command is decided and its answer waits for
-   * its commit, bounded by `decidedTimeoutMs` (then DecidedTimeoutError: outcome unknown).
+   * Sends `message` with a deadline. If the actor has not decided it `timeoutMs` from now (it
+   * waited in the mailbox, or behind a recovery), the asker hears RequestTimeoutError and the
+   * command is never decided, so that answer is true. Once decided (`Reply.decide`), its answer
+   * waits for its commit, bounded by `decidedTimeoutMs` (then DecidedTimeoutError: outcome unknown).
    */
   ask(message: M, timeoutMs: number, decidedTimeoutMs: number): Promise<R> {
     if (this.stopped) return Promise.reject(new ActorStoppedError(this.name));
@@ -114,7 +120,21 @@ export class ActorMailbox<M, R> {
    */
   taken(corrId: number): boolean {
     this.queued--;
-    if (corrId === NO_REPLY) return true;
+    return corrId === NO_REPLY || this.pending.has(corrId);
+  }
+
+  /** Internal: the reply handle for one message. */
+  replyFor(corrId: number): Reply<R> {
+    if (corrId === NO_REPLY) return { ok: () => undefined, fail: () => undefined, decide: () => true };
+    return {
+      ok: (result) => this.settle(corrId, (p) => p.resolve(result)),
+      fail: (error) => this.settle(corrId, (p) => p.reject(error)),
+      decide: () => this.decided(corrId),
+    };
+  }
+
+  /** The ask's deadline stops; its answer now waits for the commit, at most the decided timeout. */
+  private decided(corrId: number): boolean {
     const entry = this.pending.get(corrId);
     if (!entry) return false;
     clearTimeout(entry.timer);
@@ -123,15 +143,6 @@ export class ActorMailbox<M, R> {
       entry.reject(new DecidedTimeoutError(this.name));
     }, entry.decidedTimeoutMs);
     return true;
-  }
-
-  /** Internal: the reply handle for one message. */
-  replyFor(corrId: number): Reply<R> {
-    if (corrId === NO_REPLY) return { ok: () => undefined, fail: () => undefined };
-    return {
-      ok: (result) => this.settle(corrId, (p) => p.resolve(result)),
-      fail: (error) => this.settle(corrId, (p) => p.reject(error)),
-    };
   }
 
   private settle(corrId: number, action: (p: Pending<R>) => void): void {

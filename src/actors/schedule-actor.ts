@@ -197,6 +197,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         return;
       }
       case 'Hold': {
+        if (!reply.decide()) return; // answered (503) while it waited: never decided
         const command = { ...message.command, type: 'Hold' as const, now, holdTtlMs: settings.holdTtlMs };
         const decision = decide(live.state, { ...command, maxSeatsPerUser: settings.maxSeatsPerUser });
         if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
@@ -211,6 +212,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         return;
       }
       case 'Release': {
+        if (!reply.decide()) return;
         if (live.paying.has(message.command.reservationId)) {
           return reply.ok({ kind: 'rejected', rejection: { code: 'RESERVATION_NOT_HELD' } });
         }
@@ -256,6 +258,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       live.deferredPays.push({ message, reply });
       return;
     }
+    if (!reply.decide()) return; // its deadline passed while it waited: never decided
     const now = this.now();
     const decision = decide(live.state, { ...message.command, type: 'Confirm', now });
     if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
@@ -280,7 +283,9 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       })
       .then(
         (outcome) => {
-          if (this.live !== live) return reply.fail(new ActorCrashedError(this.scheduleId));
+          // Committed: the asker hears the truth even if the actor reloaded meanwhile (the new
+          // generation read this payment from the journal); only the stale memory is left alone.
+          if (this.live !== live) return reply.ok({ kind: 'paid', outcome });
           if (outcome.ok) {
             applyEffect(live.state, sold);
             live.expiryTimers.clear(reservationId);

@@ -6,6 +6,7 @@
  * order as payment and the sweeper.
  */
 import type { Pool } from 'pg';
+import { queryKnowingOutcome } from '../persistence/database';
 import type { ReleaseResult } from '../engine/reservation-engine';
 import { findReservationRow, liveHoldRejection, RESERVATION_COLUMNS, toReservation, type ReservationRow } from './reservation-rows';
 import { prepared } from './prepared';
@@ -33,7 +34,8 @@ export async function releaseHold(
   now: number,
   idempotencyKey?: string,
 ): Promise<ReleaseResult> {
-  const { rows } = await db.query<ReservationRow>(RELEASE([reservationId, userId, new Date(now), idempotencyKey ?? null]));
+  // A lost answer is not "nothing applied": the release may have committed.
+  const { rows } = await queryKnowingOutcome<ReservationRow>(db, RELEASE([reservationId, userId, new Date(now), idempotencyKey ?? null]));
   const released = rows[0];
   if (released) return { ok: true, reservation: toReservation(released) };
   // Nothing matched: read why. A hold never becomes live again and its owner and expiry never

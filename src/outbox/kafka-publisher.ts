@@ -41,8 +41,11 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): OutboxPubl
   });
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
+  /** Bumped by drop(): a connect that finishes after it was dropped disconnects itself. */
+  let generation = 0;
 
   const connected = (): Promise<Producer> => {
+    const mine = generation;
     connecting ??= (async () => {
       const fresh = kafka.producer({
         idempotent: true,
@@ -52,6 +55,10 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): OutboxPubl
         retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
       });
       await fresh.connect();
+      if (mine !== generation) {
+        await fresh.disconnect().catch(() => undefined);
+        throw new Error('the Kafka producer was dropped while it connected');
+      }
       producer = fresh;
       return fresh;
     })().catch((error: unknown) => {
@@ -62,6 +69,7 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): OutboxPubl
   };
 
   const drop = async () => {
+    generation += 1;
     const stale = producer;
     producer = undefined;
     connecting = undefined;

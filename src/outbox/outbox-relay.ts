@@ -25,6 +25,7 @@ import type { OutboxPublisher, OutboxRecord } from './outbox-publisher';
 const RELAY_LOCK_KEY = 7_240_312;
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_CHUNK = 10_000;
+const PRUNE_BUDGET_MS = 2_000;
 const MAX_BACKOFF_MS = 5_000;
 const STANDBY_RETRY_MS = 1_000;
 
@@ -130,10 +131,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   };
 
+  /** Once a minute, whatever the traffic: chunks until the expired rows are gone or the budget is spent. */
   const pruneIfDue = async (client: PoolClient) => {
     if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
     lastPrune = Date.now();
-    await client.query(OUTBOX_SQL.prune, [options.retentionHours, PRUNE_CHUNK]);
+    const budgetEnds = Date.now() + PRUNE_BUDGET_MS;
+    while (Date.now() < budgetEnds) {
+      const { rowCount } = await client.query(OUTBOX_SQL.prune, [options.retentionHours, PRUNE_CHUNK]);
+      if ((rowCount ?? 0) < PRUNE_CHUNK) return;
+    }
   };
 
   const run = async () => {
@@ -147,8 +153,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         nudged = false;
         const published = await relayBatch(leaderClient!);
         failures = 0;
-        if (published > 0) continue;
         await pruneIfDue(leaderClient!);
+        if (published > 0) continue;
         await sleep(idlePollMs);
       } catch (error) {
         failures += 1;

@@ -114,24 +114,26 @@ export class GuardedGateway implements PaymentGateway {
 
   private async run<T>(operation: GatewayOperation, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const started = performance.now();
-    let mayHaveApplied = false;
+    // An attempt may have applied unless the gateway refused it: one still running after its
+    // timeout (a gateway that ignores the abort) counts as "may have".
+    let attempts = 0;
+    let refused = 0;
     const outcome = (name: CallOutcome) => this.observer.call(operation, name, (performance.now() - started) / 1000);
     try {
       // A signal per call: cockatiel's shared default would collect an abort listener per concurrent call.
       const result = await this.policy.execute(async ({ signal }) => {
+        attempts += 1;
         try {
           return await attempt(signal);
         } catch (error) {
-          if (!(error instanceof GatewayUnavailableError)) mayHaveApplied = true;
+          if (error instanceof GatewayUnavailableError) refused += 1;
           throw error;
         }
       }, new AbortController().signal);
       outcome('ok');
       return result;
     } catch (error) {
-      // A timed-out attempt rejects through the timeout policy before our catch above sees it.
-      if (error instanceof TaskCancelledError) mayHaveApplied = true;
-      if (mayHaveApplied) {
+      if (attempts > refused) {
         outcome('unknown');
         throw error instanceof GatewayOutcomeUnknownError ? error : new GatewayOutcomeUnknownError(`payment gateway: ${(error as Error).message}`);
       }

@@ -1,20 +1,19 @@
-/** The built-in gateway used when PAYMENT_GATEWAY_URL is unset: it approves every charge. */
+/**
+ * The built-in gateway used when PAYMENT_GATEWAY_URL is unset: it approves every charge. It keeps
+ * nothing: a lookup says "never received", and the reconciler's charge again with the same key
+ * gets the same approval (the reference is derived from the key), as a real gateway would answer.
+ */
 import { createHash } from 'node:crypto';
 import type { GatewayChargeRequest, GatewayDecision, PaymentGateway } from './payment-gateway';
 
 export class SandboxGateway implements PaymentGateway {
-  private readonly approved = new Map<string, GatewayDecision>();
-
   async charge(request: GatewayChargeRequest): Promise<GatewayDecision> {
-    // Deterministic per key: a retried charge gets the same reference, as a real gateway would.
     const digest = createHash('sha256').update(request.chargeId).digest('hex');
-    const decision: GatewayDecision = { status: 'APPROVED', gatewayRef: `sandbox_${digest.slice(0, 24)}` };
-    this.approved.set(request.chargeId, decision);
-    return decision;
+    return { status: 'APPROVED', gatewayRef: `sandbox_${digest.slice(0, 24)}` };
   }
 
-  async lookup(chargeId: string): Promise<GatewayDecision | undefined> {
-    return this.approved.get(chargeId);
+  async lookup(): Promise<GatewayDecision | undefined> {
+    return undefined;
   }
 
   async cancel(): Promise<void> {}

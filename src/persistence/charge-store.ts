@@ -5,7 +5,7 @@
  * idempotency record: (user_id, idempotency_key) is unique.
  */
 import type { Pool } from 'pg';
-import { inTransaction } from './database';
+import { inTransaction, queryKnowingOutcome } from './database';
 import { credit } from './balance-repository';
 
 export type ChargeStatus = 'PENDING' | 'APPROVED' | 'DECLINED';
@@ -59,7 +59,9 @@ export class ChargeStore {
 
   /** False when a charge with this key exists already (a concurrent request won). */
   async insertPending(charge: NewCharge): Promise<boolean> {
-    const { rowCount } = await this.db.query(
+    // A lost answer must not read as "nothing applied": the row may exist and would be charged.
+    const { rowCount } = await queryKnowingOutcome(
+      this.db,
       `INSERT INTO charges (id, user_id, idempotency_key, request_hash, amount, status, next_check_at)
        VALUES ($1, $2, $3, $4, $5, 'PENDING', now() + $6 * interval '1 millisecond')
        ON CONFLICT (user_id, idempotency_key) DO NOTHING`,
@@ -104,11 +106,16 @@ export class ChargeStore {
     return rowCount === 1;
   }
 
-  /** Hands a charge whose outcome is unknown to the reconciler, after `delayMs`. */
-  async postpone(chargeId: string, delayMs: number): Promise<void> {
+  /**
+   * Hands a charge whose outcome is unknown to the reconciler, after `delayMs`. From the request
+   * path (`fromRequest`) only while no reconciler has claimed it: shortening its lease would let a
+   * second check start while the first is still asking the gateway.
+   */
+  async postpone(chargeId: string, delayMs: number, { fromRequest = false } = {}): Promise<void> {
     await this.db.query(
-      `UPDATE charges SET next_check_at = now() + $2 * interval '1 millisecond' WHERE id = $1 AND status = 'PENDING'`,
-      [chargeId, delayMs],
+      `UPDATE charges SET next_check_at = now() + $2 * interval '1 millisecond'
+       WHERE id = $1 AND status = 'PENDING' AND (NOT $3 OR checks = 0)`,
+      [chargeId, delayMs, fromRequest],
     );
   }
 

@@ -1,4 +1,4 @@
-import { DatabaseError, Pool, types, type PoolClient } from 'pg';
+import { DatabaseError, Pool, types, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 
 // bigint (int8) columns hold money and sequence numbers well inside 2^53: read them as numbers.
 types.setTypeParser(types.builtins.INT8, (value) => Number(value));
@@ -87,15 +87,20 @@ export function isServerRefusal(error: unknown): boolean {
 }
 
 /**
- * Runs one autocommit statement and says which of the two ways it failed: a refusal by the server
- * or a failure to connect (nothing applied; rethrown as is), or an answer lost after sending
- * (StatementOutcomeUnknownError).
+ * Runs one autocommit statement that writes, and says which of the two ways it failed: a refusal
+ * by the server or a failure to connect (nothing applied; rethrown as is), or an answer lost after
+ * sending (StatementOutcomeUnknownError: the edge answers OUTCOME_UNKNOWN, never "not applied").
  */
-export async function queryKnowingOutcome(pool: Pool, text: string, values: unknown[]): Promise<void> {
+export async function queryKnowingOutcome<R extends QueryResultRow = QueryResultRow>(
+  pool: Pool,
+  text: string | QueryConfig,
+  values: unknown[] = [],
+): Promise<QueryResult<R>> {
   const client = await pool.connect();
   try {
-    await client.query(text, values);
+    const result = typeof text === 'string' ? await client.query<R>(text, values) : await client.query<R>(text);
     client.release();
+    return result;
   } catch (error) {
     client.release(isServerRefusal(error) ? undefined : true);
     if (isServerRefusal(error)) throw error;

@@ -69,7 +69,12 @@ export class ChargeService {
     const fresh = { chargeId, userId, idempotencyKey, requestHash: hash, amount, leaseMs: this.timing.requestBudgetMs };
     if (!(await this.charges.insertPending(fresh))) {
       const winner = await this.charges.findByKey(userId, idempotencyKey);
-      if (!winner) throw new Error('charge idempotency record vanished');
+      // The first request with this key was refused by the gateway and freed the key meanwhile.
+      if (!winner) {
+        throw new AppError('PAYMENT_GATEWAY_UNAVAILABLE', 'a request with this key was just refused by the gateway; nothing was charged', {
+          retryAfterSeconds: 1,
+        });
+      }
       return this.answer(winner, hash);
     }
 
@@ -110,7 +115,7 @@ export class ChargeService {
       });
     }
     if (!(error instanceof GatewayUnavailableError) && !(error instanceof GatewayOutcomeUnknownError)) throw error;
-    await this.charges.postpone(chargeId, this.timing.reconcileDelayMs);
+    await this.charges.postpone(chargeId, this.timing.reconcileDelayMs, { fromRequest: true });
     return { statusCode: 202, body: await this.pendingBody(userId, chargeId) };
   }
 

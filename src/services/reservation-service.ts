@@ -12,7 +12,30 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown })?.code === '23505';
 }
 
+/**
+ * Requests of one user with one Idempotency-Key run one after the other on this instance: the
+ * second then finds the first's committed row and replays it (or refuses a different body).
+ * Deciding both would put two rows with one key in one commit, whose unique index would refuse the
+ * whole batch — every other hold in it included.
+ */
+class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
 export class ReservationService {
+  private readonly keyed = new KeyedQueue();
+
   constructor(
     private readonly engine: ReservationEngine,
     private readonly schedules: ScheduleDirectory,
@@ -40,26 +63,31 @@ export class ReservationService {
       throw new AppError('VALIDATION_FAILED', `no such seat: ${outOfRange.join(', ')} (seats are 1..${schedule.seatCount})`);
     }
     const idempotency = idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash: requestHash({ scheduleId, seatNos }) };
+    if (!idempotency) return this.holdOnce(holder.userId, scheduleId, seatNos, undefined);
+    return this.keyed.run(`hold:${holder.userId}:${idempotency.key}`, () => this.holdOnce(holder.userId, scheduleId, seatNos, idempotency));
+  }
+
+  private async holdOnce(
+    userId: string,
+    scheduleId: string,
+    seatNos: number[],
+    idempotency: { key: string; requestHash: string } | undefined,
+  ): Promise<Reservation> {
     if (idempotency) {
-      const first = await this.replayHold(holder.userId, idempotency.key, idempotency.requestHash);
+      const first = await this.replayHold(userId, idempotency.key, idempotency.requestHash);
       if (first) return first;
     }
     const result = await this.engine
-      .hold({ reservationId: randomUUID(), userId: holder.userId, scheduleId, seatNos, ...(idempotency ? { idempotency } : {}) })
+      .hold({ reservationId: randomUUID(), userId, scheduleId, seatNos, ...(idempotency ? { idempotency } : {}) })
       .catch(async (error: unknown) => {
-        // Two requests with one key raced: the loser's row hit the unique key.
+        // Another instance raced with the same key (the baselines' insert hit the unique key).
         if (idempotency && isUniqueViolation(error)) {
-          const first = await this.replayHold(holder.userId, idempotency.key, idempotency.requestHash);
+          const first = await this.replayHold(userId, idempotency.key, idempotency.requestHash);
           if (first) return { ok: true as const, reservation: first };
         }
         throw error;
       });
-    if (!result.ok) {
-      // A concurrent request with the same key may have taken these very seats: answer with it.
-      const first = idempotency && (await this.replayHold(holder.userId, idempotency.key, idempotency.requestHash));
-      if (first) return first;
-      throw rejectionError(result.rejection);
-    }
+    if (!result.ok) throw rejectionError(result.rejection);
     return result.reservation;
   }
 
@@ -68,6 +96,12 @@ export class ReservationService {
     // Cancelling needs a live token of the owner, WAITING or ACTIVE: giving seats back is always allowed.
     if (lookup.kind !== 'live') throw new AppError('TOKEN_INVALID');
     const userId = lookup.info.userId;
+    const concertId = lookup.info.concertId;
+    if (idempotencyKey === undefined) return this.cancelOnce(userId, concertId, reservationId, undefined);
+    return this.keyed.run(`cancel:${userId}:${idempotencyKey}`, () => this.cancelOnce(userId, concertId, reservationId, idempotencyKey));
+  }
+
+  private async cancelOnce(userId: string, concertId: string, reservationId: string, idempotencyKey: string | undefined): Promise<Reservation> {
     if (idempotencyKey !== undefined) {
       const first = await this.replayCancel(userId, idempotencyKey, reservationId);
       if (first) return first;
@@ -76,7 +110,7 @@ export class ReservationService {
     if (!reservation) throw new AppError('RESERVATION_NOT_FOUND');
     if (reservation.userId !== userId) throw new AppError('NOT_OWNER');
     const schedule = await this.schedules.find(reservation.scheduleId);
-    if (schedule && schedule.concertId !== lookup.info.concertId) throw new AppError('TOKEN_WRONG_CONCERT');
+    if (schedule && schedule.concertId !== concertId) throw new AppError('TOKEN_WRONG_CONCERT');
     if (reservation.status === 'EXPIRED') throw new AppError('RESERVATION_EXPIRED');
     if (reservation.status !== 'HELD') throw new AppError('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
     const result = await this.engine.release({ reservation, userId, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });

@@ -78,12 +78,19 @@ describe('the nact wrapper', () => {
     expect(handled).toEqual(['first', 'after']); // 'late' was skipped: its asker had been told no
   });
 
-  it('when an actor took a message but its answer does not come in time, then DecidedTimeoutError (outcome unknown)', async () => {
-    const silent: ActorBehavior<null, string, string> = { initialState: () => null, handle: (state) => state };
+  it('when an actor decided a command but its answer does not come in time, then DecidedTimeoutError (outcome unknown)', async () => {
+    // Decides the command, then never answers (a commit that hangs).
+    const silent: ActorBehavior<null, string, string> = {
+      initialState: () => null,
+      handle: (state, _message, reply) => {
+        reply.decide();
+        return state;
+      },
+    };
     const mailbox = runtime.spawn('silent', silent, 10);
     const started = Date.now();
     await expect(mailbox.ask('hello', 20, 150)).rejects.toBeInstanceOf(DecidedTimeoutError);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140); // the ask deadline stopped counting once taken
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140); // the ask deadline stopped counting once decided
     expect(mailbox.inFlight).toBe(0);
   });
 
@@ -107,5 +114,26 @@ describe('the nact wrapper', () => {
     await expect(crashed).rejects.toBeInstanceOf(ActorCrashedError);
     expect(crashes).toBe(1);
     expect(await mailbox.ask('count', 1_000, 1_000)).toBe(1); // reset to the initial state
+  });
+
+  it('when the deadline passes while the actor is busy before deciding (a recovery), then RequestTimeoutError and the command is never decided', async () => {
+    let release!: () => void;
+    const recovery = new Promise<void>((resolve) => (release = resolve));
+    const decided: string[] = [];
+    const recovering: ActorBehavior<null, string, string> = {
+      initialState: () => null,
+      async handle(state, message, reply) {
+        await recovery; // the actor took the message, then reloads its state first
+        if (!reply.decide()) return state;
+        decided.push(message);
+        reply.ok(message);
+        return state;
+      },
+    };
+    const mailbox = runtime.spawn('recovering', recovering, 10);
+    await expect(mailbox.ask('slow', 50, 10_000)).rejects.toBeInstanceOf(RequestTimeoutError);
+    release();
+    expect(await mailbox.ask('next', 1_000, 1_000)).toBe('next');
+    expect(decided).toEqual(['next']);
   });
 });
