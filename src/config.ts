@@ -11,7 +11,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Embedded mode's data folder (DATA_DIR). */
   dataDir: string;
-  redisUrl: string;
+  /** Unset: embedded mode keeps the waiting line and the rate-limit counters in this process. */
+  redisUrl: string | undefined;
   kafkaBrokers: string[];
   kafkaTopicConfirmed: string;
   adminApiKey: string;
@@ -154,12 +155,21 @@ function brokers(env: Env): string[] {
 export function loadConfig(env: Env = process.env): Config {
   const adminApiKey = text(env, 'ADMIN_API_KEY', 'dev-admin-key');
   if (adminApiKey.length < 8) throw new ConfigError('ADMIN_API_KEY', 'at least 8 characters', adminApiKey);
+  const config = readConfig(env, adminApiKey);
+  // The lock baseline locks seats in Redis: there is no in-process stand-in for it.
+  if (config.engine === 'lock' && config.redisUrl === undefined) {
+    throw new ConfigError('REDIS_URL', 'set (a redis:// URL) when RESERVATION_ENGINE is lock', env.REDIS_URL ?? '');
+  }
+  return config;
+}
+
+function readConfig(env: Env, adminApiKey: string): Config {
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '127.0.0.1'),
     databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     dataDir: text(env, 'DATA_DIR', './.ovation'),
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     kafkaBrokers: brokers(env),
     kafkaTopicConfirmed: text(env, 'KAFKA_TOPIC_CONFIRMED', 'reservations.confirmed'),
     adminApiKey,

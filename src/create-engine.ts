@@ -12,7 +12,8 @@ import type { ReservationEngine } from './engine/reservation-engine';
 export interface EngineDeps {
   config: Config;
   db: Pool;
-  redis: Redis;
+  /** Undefined in embedded mode (REDIS_URL unset); only the lock engine needs it. */
+  redis: Redis | undefined;
   metrics: Metrics;
   catalogue: CatalogueRepository;
 }
@@ -30,6 +31,8 @@ export function createEngine({ config, db, redis, metrics, catalogue }: EngineDe
     case 'sql':
       return new SqlEngine(baseline);
     case 'lock':
+      // loadConfig refuses RESERVATION_ENGINE=lock without REDIS_URL; this guards other callers.
+      if (!redis) throw new Error('the lock engine needs Redis: set REDIS_URL');
       return new LockEngine({ ...baseline, redis, keyPrefix: config.redisKeyPrefix });
     case 'actor':
       return new ActorEngine({

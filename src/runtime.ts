@@ -2,6 +2,8 @@
  * The composition root: builds every resource and service from the configuration, and closes
  * them in the order that loses nothing: stop taking requests and finish those in flight, drain
  * the engine (every accepted command committed and answered), then the queue, Redis, the pool.
+ * With REDIS_URL unset (embedded mode) there is no Redis client: the waiting line and the rate-limit
+ * counters live in this process (src/queue/memory-token-queue.ts, memory-rate-limiter.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
@@ -29,6 +31,9 @@ import { registerMoneyMetrics } from './metrics/money-metrics';
 import { BalanceRepository } from './persistence/balance-repository';
 import { ChargeStore } from './persistence/charge-store';
 import { OUTBOX_SQL } from './persistence/outbox-store';
+import { createMemoryRateLimiter } from './queue/memory-rate-limiter';
+import { createMemoryTokenQueue } from './queue/memory-token-queue';
+import { createRateLimiter } from './queue/rate-limiter';
 import { createTokenQueue } from './queue/token-queue';
 import { BalanceService } from './services/balance-service';
 import { ChargeService } from './services/charge-service';
@@ -66,15 +71,17 @@ export interface RuntimeOverrides {
 export async function createOvation(config: Config, overrides: RuntimeOverrides = {}): Promise<Ovation> {
   const database = await openDatabase(config);
   const db = createPool(database.url, overrides.poolSize ?? 20);
-  const redis = new Redis(config.redisUrl, REDIS_OPTIONS);
-  redis.on('error', () => undefined); // reported per command (503) and by /health/ready
+  const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, REDIS_OPTIONS);
+  redis?.on('error', () => undefined); // reported per command (503) and by /health/ready
   try {
     await migrate(db);
-    await redis.connect();
-    await redis.ping();
+    if (redis) {
+      await redis.connect();
+      await redis.ping();
+    }
   } catch (error) {
     await db.end().catch(() => undefined);
-    redis.disconnect();
+    redis?.disconnect();
     await database.close();
     throw error;
   }
@@ -83,13 +90,13 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   const catalogue = new CatalogueRepository(db);
   const schedules = new ScheduleDirectory(catalogue);
   const reservationsRepo = new ReservationRepository(db);
-  const queue = createTokenQueue({
-    redis,
-    keyPrefix: config.redisKeyPrefix,
+  const queueSettings = {
     maxActive: config.queueMaxActive,
     activeTtlSeconds: config.queueActiveTtlSeconds,
     waitingTtlSeconds: config.queueWaitingTtlSeconds,
-  });
+  };
+  const queue = redis ? createTokenQueue({ redis, keyPrefix: config.redisKeyPrefix, ...queueSettings }) : createMemoryTokenQueue(queueSettings);
+  const rateLimiter = redis ? createRateLimiter({ redis, keyPrefix: config.redisKeyPrefix }) : createMemoryRateLimiter();
   const tokens = new TokenGuard(queue, config.queueTokenCacheMs);
   const engine = createEngine({ config, db, redis, metrics, catalogue });
   metrics.observeEngine(engine);
@@ -124,12 +131,13 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
 
   const services: AppServices = {
     config,
-    modes: { database: database.mode, queue: 'redis', outbox: relay ? 'kafka' : 'off' },
+    modes: { database: database.mode, queue: redis ? 'redis' : 'memory', outbox: relay ? 'kafka' : 'off' },
     db,
     redis,
     metrics,
     engine,
     queue,
+    rateLimiter,
     tokens,
     catalogue,
     schedules,
@@ -167,7 +175,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     await services.reconciler.stop();
     await relay?.stop();
     await queue.stop();
-    await redis.quit().catch(() => redis.disconnect());
+    await redis?.quit().catch(() => redis.disconnect());
     await db.end();
     await database.close();
   });

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { ReservationEngine } from '../engine/reservation-engine';
 import type { Metrics } from '../metrics/metrics';
 import type { CatalogueRepository } from '../persistence/catalogue-repository';
+import type { RateLimiter } from '../queue/rate-limiter';
 import type { TokenQueue } from '../queue/token-queue';
 import type { OutboxRelay } from '../outbox/outbox-relay';
 import type { ChargeReconciler } from '../payments/charge-reconciler';
@@ -27,10 +28,14 @@ export interface AppServices {
   config: Config;
   modes: RunModes;
   db: Pool;
-  redis: Redis;
+  /** Undefined when REDIS_URL is unset (embedded mode): the queue and the rate limits run in process. */
+  redis: Redis | undefined;
   metrics: Metrics;
   engine: ReservationEngine;
+  /** Redis, or in this process when REDIS_URL is unset (modes.queue). */
   queue: TokenQueue;
+  /** The counters of the 429 limits (src/http/rate-limit.ts), kept where the queue is. */
+  rateLimiter: RateLimiter;
   tokens: TokenGuard;
   catalogue: CatalogueRepository;
   schedules: ScheduleDirectory;

@@ -1,7 +1,8 @@
 /**
  * Rate limits at the HTTP edge (api.md, "Errors and outcomes": 429 RATE_LIMITED with Retry-After).
- * The counting lives in src/queue/rate-limiter.ts (Redis, shared by every instance, fails open);
- * this file only picks the subject of each limit and turns a refusal into the problem.
+ * The counting lives in src/queue/rate-limiter.ts (Redis, shared by every instance, fails open), or
+ * in src/queue/memory-rate-limiter.ts when REDIS_URL is unset (embedded mode: one instance); this
+ * file only picks the subject of each limit and turns a refusal into the problem.
  *
  * The defaults (src/config.ts, window RATE_LIMIT_WINDOW_SECONDS = 10 s), and why a real sale
  * tolerates them:
@@ -32,7 +33,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitConfig } from '../config';
-import { createRateLimiter, type RateDecision, type RateLimiter, type RateRule } from '../queue/rate-limiter';
+import type { RateDecision, RateLimiter, RateRule } from '../queue/rate-limiter';
 import { parseToken } from '../queue/token-format';
 import type { AppServices } from './app-services';
 import { Problem } from './problem';
@@ -59,8 +60,7 @@ const built = new WeakMap<AppServices, RateLimitHooks>();
 export function rateLimitHooks(services: AppServices): RateLimitHooks {
   let hooks = built.get(services);
   if (!hooks) {
-    const limiter = createRateLimiter({ redis: services.redis, keyPrefix: services.config.redisKeyPrefix });
-    hooks = createRateLimitHooks(limiter, services.config.rateLimits);
+    hooks = createRateLimitHooks(services.rateLimiter, services.config.rateLimits);
     built.set(services, hooks);
   }
   return hooks;

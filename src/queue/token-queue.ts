@@ -3,18 +3,13 @@ import { createConcertRegistry } from './concert-registry';
 import { concertKeys } from './keys';
 import { type AdmissionContext, registerQueueCommands } from './queue-commands';
 import type { TokenDescription } from './script-replies';
-import { generateToken, isUuid, normalizeConcertId, parseToken } from './token-format';
+import { generateToken, normalizeConcertId, parseToken } from './token-format';
 import type { TokenInfo, TokenQueue, TokenQueueOptions } from './types';
 import { onRedis, onRedisWrite } from './redis-unavailable';
+import { resolveQueueSettings, validateIssueArguments } from './queue-settings';
 import { estimateWaitSeconds } from './wait-estimate';
 
-export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenStatus, TokenView } from './types';
-
-const DEFAULT_ADMISSION_INTERVAL_MS = 250;
-/** A day: a client that lost the 201 of its payment can replay it for that long. */
-const DEFAULT_USED_TOKEN_RETENTION_SECONDS = 86_400;
-/** api.md: a WAITING token that is not polled for this long loses its place. */
-const DEFAULT_WAITING_TTL_SECONDS = 60;
+export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenQueueSettings, TokenStatus, TokenView } from './types';
 
 type LiveDescription = Extract<TokenDescription, { kind: 'live' }>;
 
@@ -23,11 +18,10 @@ type LiveDescription = Extract<TokenDescription, { kind: 'live' }>;
  * At most `maxActive` tokens per concert are ACTIVE; the rest wait in FIFO order.
  */
 export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
-  validateOptions(options);
-  const { redis, keyPrefix, maxActive, activeTtlSeconds } = options;
-  const clock = options.now ?? Date.now;
-  const activeTtlMs = activeTtlSeconds * 1000;
-  const waitingTtlMs = (options.waitingTtlSeconds ?? DEFAULT_WAITING_TTL_SECONDS) * 1000;
+  const settings = resolveQueueSettings(options);
+  const { redis, keyPrefix } = options;
+  const { maxActive, activeTtlSeconds, activeTtlMs, waitingTtlMs } = settings;
+  const clock = settings.now;
   const commands = registerQueueCommands(redis);
   const registry = createConcertRegistry(redis, keyPrefix);
 
@@ -36,7 +30,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     maxActive,
     activeTtlMs,
     // A used or expired token is kept this long, so that a payment replay can still find its user.
-    retentionMs: (options.usedTokenRetentionSeconds ?? DEFAULT_USED_TOKEN_RETENTION_SECONDS) * 1000,
+    retentionMs: settings.retentionMs,
     waitingTtlMs,
   });
 
@@ -77,20 +71,11 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     return admittedPerConcert.reduce((sum, admitted) => sum + admitted, 0);
   };
 
-  const loop = createAdmissionLoop(
-    admitAll,
-    options.admissionIntervalMs ?? DEFAULT_ADMISSION_INTERVAL_MS,
-    options.onAdmissionError ?? ((error) => console.error('token queue: admission sweep failed', error)),
-  );
+  const loop = createAdmissionLoop(admitAll, settings.admissionIntervalMs, settings.onAdmissionError);
 
   const queue: TokenQueue = {
     async issue(userId, concertId) {
-      if (typeof userId !== 'string' || userId.length === 0) {
-        throw new TypeError('token queue: userId must be a non-empty string');
-      }
-      if (typeof concertId !== 'string' || !isUuid(concertId)) {
-        throw new TypeError('token queue: concertId must be a UUID');
-      }
+      validateIssueArguments(userId, concertId);
       const normalizedConcertId = normalizeConcertId(concertId);
       const keys = concertKeys(keyPrefix, normalizedConcertId);
       const reply = await commands.issue(keys, admissionContext(), userId, generateToken(normalizedConcertId));
@@ -134,21 +119,4 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     lookup: (token) => onRedis(() => queue.lookup(token)),
     expire: (token) => onRedisWrite(() => queue.expire(token)),
   };
-}
-
-function validateOptions(options: TokenQueueOptions): void {
-  if (!Number.isInteger(options.maxActive) || options.maxActive < 1) {
-    throw new RangeError('token queue: maxActive must be a positive integer');
-  }
-  if (!Number.isInteger(options.activeTtlSeconds) || options.activeTtlSeconds < 1) {
-    throw new RangeError('token queue: activeTtlSeconds must be a positive integer');
-  }
-  const waitingTtl = options.waitingTtlSeconds;
-  if (waitingTtl !== undefined && (!Number.isInteger(waitingTtl) || waitingTtl < 1)) {
-    throw new RangeError('token queue: waitingTtlSeconds must be a positive integer');
-  }
-  const interval = options.admissionIntervalMs;
-  if (interval !== undefined && (!Number.isFinite(interval) || interval <= 0)) {
-    throw new RangeError('token queue: admissionIntervalMs must be positive');
-  }
 }

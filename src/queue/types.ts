@@ -27,10 +27,8 @@ export type TokenLookup =
   /** Unknown, forged, malformed or gone. */
   | { kind: 'invalid' };
 
-export interface TokenQueueOptions {
-  /** Must not use ioredis' own `keyPrefix` option: the Lua scripts derive token keys themselves. */
-  redis: Redis;
-  keyPrefix: string;
+/** What every waiting line takes, wherever it keeps its tokens (Redis or process memory). */
+export interface TokenQueueSettings {
   maxActive: number;
   activeTtlSeconds: number;
   /**
@@ -46,6 +44,12 @@ export interface TokenQueueOptions {
   onAdmissionError?: (error: unknown) => void;
   /** How long a token ended by payment or TTL still resolves to its user (default 86,400). */
   usedTokenRetentionSeconds?: number;
+}
+
+export interface TokenQueueOptions extends TokenQueueSettings {
+  /** Must not use ioredis' own `keyPrefix` option: the Lua scripts derive token keys themselves. */
+  redis: Redis;
+  keyPrefix: string;
 }
 
 export interface TokenQueue {

@@ -1,5 +1,5 @@
-import { ENGINES, startTestApp, type TestApp } from '../support/test-app';
-import { act, activeUser, charge, createConcert, hold, payRequest, seatStatuses } from '../support/api-client';
+import { ENGINES, startTestApp, TEST_QUEUE, type TestApp } from '../support/test-app';
+import { act, activeUser, charge, createConcert, hold, issueToken, payRequest, seatStatuses } from '../support/api-client';
 import { eventually, untilPast } from '../support/eventually';
 
 
@@ -104,6 +104,10 @@ describe.each(ENGINES)('restart (%s engine)', (engine) => {
     ).toBe(200);
 
     await t.restart();
+    // The seats and reservations are in PostgreSQL; the waiting line is not. With Redis the tokens
+    // outlive the server; an in-process line (TEST_QUEUE=memory) starts empty after a restart, as
+    // an emptied Redis would, so there the holder joins the line again for a token of its own.
+    const holderToken = TEST_QUEUE === 'memory' ? (await issueToken(t.app, holder.userId, concert.concertId)).token : holder.token;
 
     const seats = await seatStatuses(t.app, scheduleId);
     expect([1, 2, 3, 4, 5].map((n) => seats.get(n))).toEqual(['SOLD', 'HELD', 'HELD', 'AVAILABLE', 'AVAILABLE']);
@@ -113,7 +117,8 @@ describe.each(ENGINES)('restart (%s engine)', (engine) => {
       headers: { 'queue-token': buyer.token },
       body: { scheduleId, seatNos: [2] },
     });
-    expect(taken.status).toBe(401); // the buyer's token was used by the payment
+    // The buyer's token was used by the payment (in memory mode, also forgotten by the restart).
+    expect(taken.status).toBe(401);
     const other = await activeUser(t.app, concert.concertId);
     const refused = await act(t.app, {
       method: 'POST',
@@ -125,6 +130,6 @@ describe.each(ENGINES)('restart (%s engine)', (engine) => {
     expect(refused.body.seatNos).toEqual([1, 2]);
     // The recovered hold can still be paid for.
     await charge(t.app, holder.userId, 20_000);
-    expect((await act(t.app, payRequest(holder.token, held.reservationId))).status).toBe(201);
+    expect((await act(t.app, payRequest(holderToken, held.reservationId))).status).toBe(201);
   });
 });

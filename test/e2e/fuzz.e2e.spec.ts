@@ -220,18 +220,20 @@ describe('fuzzing every endpoint: invalid requests get a 4xx problem and change 
               (SELECT count(*) FROM journal)::int AS journal, (SELECT count(*) FROM outbox)::int AS outbox`,
     );
     const prefix = t.config.redisKeyPrefix;
+    const redis = t.services.redis;
+    if (!redis) throw new Error('the fuzz suite compares the queue\'s Redis keys: run it with Redis (TEST_QUEUE unset)');
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await t.services.redis.scan(cursor, 'MATCH', `${prefix}q:*`, 'COUNT', 1000);
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}q:*`, 'COUNT', 1000);
       cursor = next;
       keys.push(...batch);
     } while (cursor !== '0');
     const queue = `${prefix}q:{${concertId}}:`;
     const [waiting, active, users] = await Promise.all([
-      t.services.redis.zcard(`${queue}waiting`),
-      t.services.redis.zcard(`${queue}active`),
-      t.services.redis.hgetall(`${queue}users`),
+      redis.zcard(`${queue}waiting`),
+      redis.zcard(`${queue}active`),
+      redis.hgetall(`${queue}users`),
     ]);
     const mine = await act(t.app, { method: 'GET', url: '/v1/queue/tokens/current', headers: { 'queue-token': token } });
     return { db: rows[0], redisKeys: keys.sort(), waiting, active, users, tokenStatus: mine.body?.status };

@@ -1,14 +1,14 @@
 /**
  * The README's quick start, for real: the server started with no service configured (embedded
- * PostgreSQL, data in a fresh DATA_DIR), the README's walk-through run verbatim with bash and curl,
- * then restarts — a clean one and one after SIGKILL (which leaves the embedded postmaster running
- * as an orphan) — keep the data and seed the demo only once.
+ * PostgreSQL, data in a fresh DATA_DIR, the waiting line in the process), the README's
+ * walk-through run verbatim with bash and curl, then restarts — a clean one and one after SIGKILL
+ * (which leaves the embedded postmaster running as an orphan) — keep the data and seed the demo
+ * only once.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 const README = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
@@ -31,8 +31,8 @@ function bash(script: string, env: Record<string, string>): Promise<{ code: numb
 
 describe('the README quick start in embedded mode', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ovation-quick-start-'));
-  // No DATABASE_URL: embedded mode. Empty values count as unset.
-  const env = { DATABASE_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'silent', REDIS_KEY_PREFIX: `test:${randomUUID()}:` };
+  // No DATABASE_URL, no REDIS_URL: embedded mode. Empty values count as unset.
+  const env = { DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
   let server: ServerProcess | undefined;
   afterAll(async () => {
     await server?.kill('SIGTERM');
@@ -47,8 +47,9 @@ describe('the README quick start in embedded mode', () => {
 
   it('when started with nothing configured, then it is ready in embedded mode with the demo, and the walk-through sells two seats', async () => {
     server = await startServer(env);
-    const ready = (await (await fetch(`${server.url}/health/ready`)).json()) as { mode: { database: string } };
-    expect(ready.mode.database).toBe('embedded');
+    const ready = (await (await fetch(`${server.url}/health/ready`)).json()) as { mode: object; checks: object };
+    expect(ready.mode).toMatchObject({ database: 'embedded', queue: 'memory' });
+    expect(ready.checks).toEqual({ database: true, queue: true, engine: true });
 
     const run = await bash(walkThrough(), { BASE: server.url });
     expect(run.stderr).toBe('');

@@ -9,7 +9,8 @@ import net from 'node:net';
 import Redis from 'ioredis';
 import { loadConfig } from '../../src/config';
 import { clientAddress } from '../../src/http/rate-limit';
-import { createRateLimiter, rateLimitKey, type RateRule } from '../../src/queue/rate-limiter';
+import { createMemoryRateLimiter } from '../../src/queue/memory-rate-limiter';
+import { createRateLimiter, rateLimitKey, type RateLimiter, type RateRule } from '../../src/queue/rate-limiter';
 import { act, activeUser, createConcert, holdRequest, type Request, type Response } from '../support/api-client';
 import { eventually } from '../support/eventually';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
@@ -193,7 +194,77 @@ describe('rate limits when Redis is down or hung (they fail open)', () => {
   });
 });
 
-describe('rate limiter (Redis counters)', () => {
+/** Both counters behind the RateLimiter port: Redis (shared by instances) and embedded mode's in-process one. */
+const counterRedis = new Redis(REDIS_URL, { lazyConnect: true });
+const counterPrefix = `test:${randomUUID()}:`;
+afterAll(async () => {
+  if (counterRedis.status === 'ready') {
+    const keys = await counterRedis.keys(`${counterPrefix}*`);
+    if (keys.length > 0) await counterRedis.del(...keys);
+  }
+  counterRedis.disconnect();
+});
+
+const LIMITERS: [string, () => RateLimiter][] = [
+  ['redis', () => createRateLimiter({ redis: counterRedis, keyPrefix: counterPrefix })],
+  ['memory', () => createMemoryRateLimiter()],
+];
+
+describe.each(LIMITERS)('rate limiter (%s counters)', (_name, makeLimiter) => {
+  it('when a subject goes over the limit in a window, then it is refused until the window ends; every request counts, other subjects and rules count apart', async () => {
+    const limiter = makeLimiter();
+    const rule: RateRule = { name: `fixed-${randomUUID()}`, limit: 3, windowMs: 1_000 };
+    const other: RateRule = { ...rule, name: `other-${randomUUID()}` };
+
+    const decisions = [];
+    for (let i = 0; i < 5; i++) decisions.push(await limiter.take(rule, 'subject-1'));
+
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false, false]);
+    expect(decisions[0]).toEqual({ allowed: true, checked: true });
+    expect(decisions[3]).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(await limiter.take(rule, 'subject-2')).toEqual({ allowed: true, checked: true });
+    expect(await limiter.take(other, 'subject-1')).toEqual({ allowed: true, checked: true });
+    // The window started with the first request; once it ends, a new one starts with a count of 1.
+    await eventually(async () => (await limiter.take(rule, 'subject-1')).allowed, { timeoutMs: 3_000, intervalMs: 100 });
+    expect((await limiter.take(rule, 'subject-1')).allowed).toBe(true);
+  });
+
+  it('when a window is long, then Retry-After is the whole seconds left of it, rounded up', async () => {
+    const limiter = makeLimiter();
+    const rule: RateRule = { name: `long-${randomUUID()}`, limit: 1, windowMs: 10_000 };
+
+    await limiter.take(rule, 's');
+
+    expect(await limiter.take(rule, 's')).toEqual({ allowed: false, retryAfterSeconds: 10 });
+  });
+
+  it('when a limit is 0, then it is off and nothing is counted', async () => {
+    const limiter = makeLimiter();
+    const rule: RateRule = { name: `off-${randomUUID()}`, limit: 0, windowMs: 1_000 };
+    for (let i = 0; i < 3; i++) expect(await limiter.take(rule, 's')).toEqual({ allowed: true, checked: false });
+  });
+});
+
+describe('rate limiter (memory counters): the window on an injected clock', () => {
+  it('when the clock reaches the end of the window, then the count starts again, and Retry-After counts down to it', async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const limiter = createMemoryRateLimiter({ now: () => now });
+    const rule: RateRule = { name: 'clock', limit: 1, windowMs: 10_000 };
+
+    expect(await limiter.take(rule, 's')).toMatchObject({ allowed: true });
+    now += 8_500;
+    expect(await limiter.take(rule, 's')).toEqual({ allowed: false, retryAfterSeconds: 2 });
+    now += 1_499;
+    expect(await limiter.take(rule, 's')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    now += 1;
+    expect(await limiter.take(rule, 's')).toEqual({ allowed: true, checked: true });
+    expect(await limiter.take(rule, 's')).toEqual({ allowed: false, retryAfterSeconds: 10 });
+  });
+});
+
+describe('rate limiter (Redis counters only): shared keys and failing open', () => {
+  // Two clients stand for two instances; key names and TTLs are the Redis layout; the in-process
+  // counters cannot be unreachable, so failing open is Redis's alone.
   const redis = new Redis(REDIS_URL);
   const keyPrefix = `test:${randomUUID()}:`;
   afterAll(async () => {

@@ -22,12 +22,18 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * The server uses the shared test Redis (TEST_REDIS_URL) unless the caller passes REDIS_URL:
+ * another Redis, or '' for embedded mode's in-process waiting line. An unset REDIS_URL means the
+ * in-process line, so without this default a crash test would silently lose its tokens on restart.
+ */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   const root = path.resolve(__dirname, '../..');
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...GENEROUS_RATE_LIMITS, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...GENEROUS_RATE_LIMITS, REDIS_URL: redisUrl, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

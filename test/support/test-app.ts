@@ -1,6 +1,10 @@
 /**
  * Boots the real app (same composition root as main.ts) on a database of its own and a Redis key
  * prefix of its own. `restart()` builds a new app over the same data, as a server restart would.
+ *
+ * TEST_QUEUE=memory starts apps with REDIS_URL '' (embedded mode's in-process waiting line and
+ * rate-limit counters); a suite may still pass REDIS_URL itself. An in-process line does not
+ * survive `restart()`: every token is gone afterwards, as after a restart of an empty Redis.
  */
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
@@ -11,9 +15,19 @@ import { GENEROUS_RATE_LIMITS } from './rate-limits';
 
 export const ADMIN_KEY = 'test-admin-key';
 
-/** Behavioural suites run against every engine (TEST_ENGINES=actor narrows it while developing). */
-export const ENGINES = (process.env.TEST_ENGINES ?? 'actor,lock,sql').split(',');
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The waiting line the apps use: 'redis' (default) or 'memory' (TEST_QUEUE=memory, REDIS_URL unset). */
+export const TEST_QUEUE: 'redis' | 'memory' = process.env.TEST_QUEUE === 'memory' ? 'memory' : 'redis';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Behavioural suites run against every engine (TEST_ENGINES=actor narrows it while developing).
+ * Not the lock engine when TEST_QUEUE=memory: it locks seats in Redis, and loadConfig refuses it
+ * without REDIS_URL.
+ */
+export const ENGINES = (process.env.TEST_ENGINES ?? 'actor,lock,sql')
+  .split(',')
+  .filter((engine) => !(TEST_QUEUE === 'memory' && engine === 'lock'));
+const REDIS_URL = TEST_QUEUE === 'memory' ? '' : TEST_REDIS_URL;
 
 export interface TestApp extends Ovation {
   config: Config;
@@ -61,14 +75,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       closed = true;
       await ovation.app.close();
       await database.drop();
-      await deleteKeys(prefix);
+      // The shared Redis only: a suite's private Redis goes away with it (and may be stopped now).
+      if (config.redisUrl === TEST_REDIS_URL) await deleteKeys(TEST_REDIS_URL, prefix);
     },
   };
   return testApp;
 }
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
+async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
   try {
     let cursor = '0';
     do {

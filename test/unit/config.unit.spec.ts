@@ -44,7 +44,22 @@ describe('configuration', () => {
   });
 
   it('when values are valid, then they are taken', () => {
-    const config = loadConfig({ RESERVATION_ENGINE: 'lock', KAFKA_BROKERS: 'a:9092, b:9093', HOLD_TTL_SECONDS: '60' });
-    expect([config.engine, config.kafkaBrokers, config.holdTtlSeconds]).toEqual(['lock', ['a:9092', 'b:9093'], 60]);
+    const config = loadConfig({
+      RESERVATION_ENGINE: 'lock',
+      REDIS_URL: 'redis://cache:6379',
+      KAFKA_BROKERS: 'a:9092, b:9093',
+      HOLD_TTL_SECONDS: '60',
+    });
+    expect([config.engine, config.redisUrl, config.kafkaBrokers, config.holdTtlSeconds]).toEqual(['lock', 'redis://cache:6379', ['a:9092', 'b:9093'], 60]);
+  });
+
+  it.each([{}, { REDIS_URL: '' }])('when REDIS_URL is unset or empty (%p), then it is undefined: the waiting line runs in the process', (env) => {
+    expect(loadConfig(env).redisUrl).toBeUndefined();
+    expect(loadConfig({ ...env, RESERVATION_ENGINE: 'sql' }).redisUrl).toBeUndefined();
+  });
+
+  it('when RESERVATION_ENGINE is lock and REDIS_URL is unset, then start-up stops naming REDIS_URL (the lock engine locks seats in Redis)', () => {
+    expect(() => loadConfig({ RESERVATION_ENGINE: 'lock' })).toThrow(ConfigError);
+    expect(() => loadConfig({ RESERVATION_ENGINE: 'lock', REDIS_URL: '' })).toThrow(/^Invalid configuration: REDIS_URL must be set .*RESERVATION_ENGINE is lock/);
   });
 });

@@ -292,7 +292,7 @@ describe('docker/compose.yml through docker-compose config', () => {
     const services = Object.keys(normalized.services);
     const hosts = [
       new URL(config.databaseUrl ?? '').hostname,
-      new URL(config.redisUrl).hostname,
+      new URL(config.redisUrl ?? '').hostname,
       new URL(config.gateway.url ?? '').hostname,
       ...config.kafkaBrokers.map((broker) => broker.replace(/:\d+$/, '')),
     ];

@@ -1,0 +1,144 @@
+/**
+ * Embedded mode's waiting line (design.md, "Embedded mode"): the TokenQueue port held in process
+ * memory, with the semantics of the Redis line (token-queue.ts) and the same test suite
+ * (test/integration/token-queue.int.spec.ts runs over both). One instance only: the line lives
+ * in this process and a restart empties it, as a restart of an empty Redis would.
+ *
+ * Memory is bounded: a concert's line holds its live tokens (and, for a minute, the admissions
+ * its wait estimate counts) and is dropped when it has neither; an ended token is kept only for
+ * the retention period (a day by default, so that a payment replay can find its user) and purged
+ * by every operation after that. Expiry is found in O(expired) (deadline-ordered Maps), positions
+ * in O(1) between changes of the line and O(waiting) once after one.
+ *
+ * Where it differs from Redis, none of it visible through the port: the Redis line also expires
+ * keys on Redis's own clock as a safety net (here everything runs on `now`); it bounds one
+ * script's expiries to 1,000 (here all due tokens leave at once); it heals a WAITING token that
+ * lost its ZSET entry (here that partial state cannot occur).
+ */
+import { createAdmissionLoop } from './admission-loop';
+import { ConcertLine, type LineSnapshot, type LiveDescription, type LiveToken } from './memory/concert-line';
+import { DeadlineMap } from './memory/deadline-map';
+import { resolveQueueSettings, validateIssueArguments } from './queue-settings';
+import { generateToken, normalizeConcertId, parseToken } from './token-format';
+import type { TokenInfo, TokenQueue, TokenQueueSettings } from './types';
+import { estimateWaitSeconds } from './wait-estimate';
+
+export interface MemoryQueueSnapshot {
+  /** Lines with anything in them, by concert id. */
+  concerts: Record<string, LineSnapshot>;
+  /** Ended tokens still resolving to their user, oldest first. */
+  retired: { token: string; userId: string; concertId: string; retainedUntil: number }[];
+}
+
+export interface MemoryTokenQueue extends TokenQueue {
+  /** What the line holds right now, read without admitting, polling or purging anything (tests, diagnostics). */
+  inspect(): MemoryQueueSnapshot;
+}
+
+export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryTokenQueue {
+  const settings = resolveQueueSettings(options);
+  const { maxActive, activeTtlSeconds, activeTtlMs, waitingTtlMs, retentionMs } = settings;
+  const clock = settings.now;
+  const lines = new Map<string, ConcertLine>();
+  const retired = new DeadlineMap<{ userId: string; concertId: string }>();
+
+  const lineFor = (concertId: string): ConcertLine => {
+    let line = lines.get(concertId);
+    if (!line) {
+      line = new ConcertLine({
+        maxActive,
+        activeTtlMs,
+        waitingTtlMs,
+        retire: (token: LiveToken, now: number) => retired.set(token.token, { userId: token.userId, concertId }, now + retentionMs),
+      });
+      lines.set(concertId, line);
+    }
+    return line;
+  };
+  const dropIfIdle = (concertId: string, line: ConcertLine): void => {
+    if (line.idle) lines.delete(concertId);
+  };
+  /** Every operation starts here: the clock's reading, with ended tokens past retention purged. */
+  const tick = (): number => {
+    const now = clock();
+    retired.takeDue(now);
+    return now;
+  };
+
+  const toInfo = (concertId: string, description: LiveDescription): TokenInfo => ({
+    token: description.token,
+    status: description.status,
+    position: description.position,
+    estimatedWaitSeconds: estimateWaitSeconds({
+      position: description.position,
+      maxActive,
+      activeTtlSeconds,
+      admissionsLastMinute: description.admissionsLastMinute,
+    }),
+    activeUntil: description.activeUntil === null ? null : new Date(description.activeUntil).toISOString(),
+    userId: description.userId,
+    concertId,
+  });
+
+  const admitAll = async (): Promise<number> => {
+    const now = tick();
+    let admitted = 0;
+    for (const [concertId, line] of lines) {
+      admitted += line.admit(now, true);
+      dropIfIdle(concertId, line);
+    }
+    return admitted;
+  };
+
+  const loop = createAdmissionLoop(admitAll, settings.admissionIntervalMs, settings.onAdmissionError);
+
+  return {
+    async issue(userId, concertId) {
+      validateIssueArguments(userId, concertId);
+      const id = normalizeConcertId(concertId);
+      const line = lineFor(id);
+      const { created, token } = line.issue(userId, () => generateToken(id), tick());
+      const description = line.describe(token);
+      if (!description) throw new Error('token queue: issued token is not live');
+      return { created, info: toInfo(id, description) };
+    },
+
+    async lookup(token) {
+      const parsed = parseToken(token);
+      if (!parsed) return { kind: 'invalid' };
+      const now = tick();
+      const line = lines.get(parsed.concertId);
+      if (line) {
+        line.admit(now, true);
+        line.poll(token, now);
+        const description = line.describe(token);
+        dropIfIdle(parsed.concertId, line);
+        if (description) return { kind: 'live', info: toInfo(parsed.concertId, description) };
+      }
+      const ended = retired.get(token);
+      if (ended && !retired.isDue(token, now)) return { kind: 'used', userId: ended.userId, concertId: parsed.concertId };
+      return { kind: 'invalid' };
+    },
+
+    async expire(token) {
+      const parsed = parseToken(token);
+      if (!parsed) return;
+      const now = tick();
+      const line = lines.get(parsed.concertId);
+      if (!line) return;
+      line.expire(token, now);
+      dropIfIdle(parsed.concertId, line);
+    },
+
+    admitAll,
+    start: () => loop.start(),
+    stop: () => loop.stop(),
+
+    inspect() {
+      return {
+        concerts: Object.fromEntries([...lines].map(([concertId, line]) => [concertId, line.snapshot()])),
+        retired: [...retired].map(([token, { userId, concertId }, retainedUntil]) => ({ token, userId, concertId, retainedUntil })),
+      };
+    },
+  };
+}

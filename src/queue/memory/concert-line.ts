@@ -1,0 +1,204 @@
+/**
+ * One concert's waiting line in process memory: the same rules as the Lua scripts of
+ * src/queue/lua-scripts.ts (read that file's header for the why), held in Maps.
+ *
+ *   waiting        token → token, in arrival order (FIFO: a Map keeps insertion order)
+ *   pollDeadlines  WAITING token → when it must be polled again, in deadline order
+ *   active         ACTIVE token → its activeUntil, in deadline order
+ *   users          userId → the user's live token
+ *   admissions     when waiting tokens were admitted, over the last minute (the wait estimate)
+ *
+ * Every operation runs admission first, exactly as each script does. Node runs one operation at a
+ * time, so each is atomic like a script. Ended tokens leave the line at once and are handed to
+ * `retire` (the queue keeps them for the retention period).
+ *
+ * What the Redis line needs and this one does not: a sequence counter (the Map's order is the
+ * arrival order), a concert registry (the queue's Map of lines is one), the re-queueing of a
+ * WAITING token that lost its place (a token cannot be in `waiting`'s partner maps and not in
+ * `waiting`), and a bound on expiries per call (nothing else waits on a script here; the work is
+ * O(expired) either way).
+ */
+import { ADMISSION_RATE_WINDOW_MS } from '../queue-settings';
+import type { TokenStatus } from '../types';
+import { DeadlineMap } from './deadline-map';
+
+export interface LiveToken {
+  token: string;
+  userId: string;
+  status: TokenStatus;
+  /** Epoch ms; null while WAITING. */
+  activeUntil: number | null;
+}
+
+/** What `describe` in the Lua scripts answers about a live token. */
+export interface LiveDescription extends LiveToken {
+  /** 0 when ACTIVE, otherwise the 1-based place in line. */
+  position: number;
+  admissionsLastMinute: number;
+}
+
+export interface LineRules {
+  maxActive: number;
+  activeTtlMs: number;
+  waitingTtlMs: number;
+  /** Takes a token that has just ended (paid, past its TTL, or not polled in time). */
+  retire(token: LiveToken, now: number): void;
+}
+
+export interface LineSnapshot {
+  waiting: { token: string; userId: string; pollDeadline: number }[];
+  active: { token: string; userId: string; activeUntil: number }[];
+  users: Record<string, string>;
+  admissionsLastMinute: number;
+}
+
+export class ConcertLine {
+  private readonly waiting = new Map<string, LiveToken>();
+  private readonly pollDeadlines = new DeadlineMap<LiveToken>();
+  private readonly active = new DeadlineMap<LiveToken>();
+  private readonly users = new Map<string, string>();
+  private admissions: number[] = [];
+  /** token → 1-based position; rebuilt (O(waiting)) on the first read after someone left the line. */
+  private positions: Map<string, number> | undefined;
+
+  constructor(private readonly rules: LineRules) {}
+
+  /** Waiting + active tokens. */
+  get live(): number {
+    return this.waiting.size + this.active.size;
+  }
+
+  /** Nothing live and no admission the wait estimate still counts: the line may be dropped. */
+  get idle(): boolean {
+    return this.live === 0 && this.admissions.length === 0;
+  }
+
+  /**
+   * Lua `admit`: unpolled WAITING tokens leave, ACTIVE tokens past their TTL end, then the head of
+   * the line fills the free room. `recordAdmissions` is false only where a just-issued token walks
+   * straight in: the wait estimate needs the rate at which *waiting* tokens get admitted.
+   */
+  admit(now: number, recordAdmissions: boolean): number {
+    for (const [token] of this.pollDeadlines.takeDue(now)) this.expireWaiting(token, now);
+    for (const [, entry] of this.active.takeDue(now)) this.end(entry, now);
+
+    let admitted = 0;
+    while (this.active.size < this.rules.maxActive) {
+      const head = this.waiting.values().next();
+      if (head.done) break;
+      const entry = head.value;
+      // Not polled in time (only behind a clock that stepped back): never admitted.
+      if (this.pollDeadlines.isDue(entry.token, now)) {
+        this.expireWaiting(entry.token, now);
+        continue;
+      }
+      this.leaveLine(entry.token);
+      entry.status = 'ACTIVE';
+      entry.activeUntil = now + this.rules.activeTtlMs;
+      this.active.set(entry.token, entry, entry.activeUntil);
+      if (recordAdmissions) this.admissions.push(now);
+      admitted += 1;
+    }
+
+    const windowStart = now - ADMISSION_RATE_WINDOW_MS;
+    let stale = 0;
+    while (stale < this.admissions.length && this.admissions[stale]! < windowStart) stale += 1;
+    if (stale > 0) this.admissions.splice(0, stale);
+    return admitted;
+  }
+
+  /** Lua ISSUE_SCRIPT: the user's live token (asking again is a poll), or a new one at the end. */
+  issue(userId: string, newToken: () => string, now: number): { created: boolean; token: string } {
+    this.admit(now, true);
+    const existing = this.users.get(userId);
+    if (existing !== undefined) {
+      this.poll(existing, now);
+      if (this.isLive(existing)) return { created: false, token: existing };
+    }
+    const entry: LiveToken = { token: newToken(), userId, status: 'WAITING', activeUntil: null };
+    this.waiting.set(entry.token, entry);
+    this.positions?.set(entry.token, this.waiting.size);
+    this.touch(entry, now);
+    this.users.set(userId, entry.token);
+    // After the first pass either nobody waits or there is no room, so this admits the new token
+    // exactly when the concert had room and an empty line.
+    this.admit(now, false);
+    return { created: true, token: entry.token };
+  }
+
+  /**
+   * Lua `pollWaiting`: the holder of a WAITING token is still there. Past its deadline it is ended;
+   * otherwise its deadline moves on. ACTIVE tokens keep their own TTL.
+   */
+  poll(token: string, now: number): void {
+    const entry = this.waiting.get(token);
+    if (!entry) return;
+    if (this.pollDeadlines.isDue(token, now)) this.expireWaiting(token, now);
+    else this.touch(entry, now);
+  }
+
+  /** Lua EXPIRE_SCRIPT: ends a live token at once (a payment); its room goes to the next in line. */
+  expire(token: string, now: number): number {
+    let admitted = this.admit(now, true);
+    const entry = this.waiting.get(token) ?? this.active.get(token);
+    if (entry) {
+      this.leaveLine(token);
+      this.active.delete(token);
+      this.end(entry, now);
+      admitted += this.admit(now, true);
+    }
+    return admitted;
+  }
+
+  /** Lua `describe` for a live token; undefined when the token is not live in this line. */
+  describe(token: string): LiveDescription | undefined {
+    const entry = this.waiting.get(token) ?? this.active.get(token);
+    if (!entry) return undefined;
+    const position = entry.status === 'WAITING' ? this.positionOf(token) : 0;
+    return { ...entry, position, admissionsLastMinute: this.admissions.length };
+  }
+
+  snapshot(): LineSnapshot {
+    return {
+      waiting: [...this.waiting.values()].map(({ token, userId }) => ({ token, userId, pollDeadline: this.pollDeadlines.deadlineOf(token)! })),
+      active: [...this.active].map(([token, { userId }, activeUntil]) => ({ token, userId, activeUntil })),
+      users: Object.fromEntries(this.users),
+      admissionsLastMinute: this.admissions.length,
+    };
+  }
+
+  private isLive(token: string): boolean {
+    return this.waiting.has(token) || this.active.has(token);
+  }
+
+  private touch(entry: LiveToken, now: number): void {
+    this.pollDeadlines.set(entry.token, entry, now + this.rules.waitingTtlMs);
+  }
+
+  /** Lua `expireWaiting`: not polled in time, so the token leaves the line and is ended. */
+  private expireWaiting(token: string, now: number): void {
+    const entry = this.waiting.get(token);
+    this.leaveLine(token);
+    if (entry) this.end(entry, now);
+  }
+
+  private leaveLine(token: string): void {
+    this.pollDeadlines.delete(token);
+    if (this.waiting.delete(token)) this.positions = undefined;
+  }
+
+  /** Lua `retire`: the user may get a new token; the ended one is kept by the queue. */
+  private end(entry: LiveToken, now: number): void {
+    if (this.users.get(entry.userId) === entry.token) this.users.delete(entry.userId);
+    this.rules.retire(entry, now);
+  }
+
+  private positionOf(token: string): number {
+    if (!this.positions) {
+      this.positions = new Map();
+      let position = 0;
+      for (const waitingToken of this.waiting.keys()) this.positions.set(waitingToken, ++position);
+    }
+    return this.positions.get(token)!;
+  }
+}
