@@ -85,8 +85,11 @@ describe('waiting queue over HTTP: WAITING tokens must be polled', () => {
   const current = (token: string) =>
     act(t.app, { method: 'GET', url: '/v1/queue/tokens/current', headers: { 'queue-token': token } });
   const waitingKey = (concertId: string) => `${t.config.redisKeyPrefix}q:{${concertId}}:waiting`;
-  /** Tests that break the Redis layout behind the scripts' back; the in-process line has no such partial state. */
-  const redisOnly = TEST_QUEUE === 'memory' ? it.skip : it;
+  /**
+   * Tests that break the Redis layout behind the scripts' back. The in-process line cannot be in
+   * such a partial state, so in its pass they are not registered at all (the first pass runs them).
+   */
+  const redisOnly: (name: string, test: () => Promise<void>) => void = TEST_QUEUE === 'memory' ? () => undefined : it;
   const redis = () => {
     if (!t.services.redis) throw new Error('this test needs the Redis waiting line');
     return t.services.redis;
