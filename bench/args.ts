@@ -1,5 +1,5 @@
 /** Command-line options of the harness, checked up front with messages that say what was expected. */
-import { ENGINES } from './server-process';
+import { ENGINES, KNOWN_ENGINES } from './server-process';
 import { scenarios } from './scenarios';
 import type { AnyScenario, ParamName, ScenarioParams } from './scenarios/types';
 
@@ -11,7 +11,8 @@ export const USAGE = `Usage:
 Scenarios: ${Object.keys(scenarios).join(', ')}
 
 Options:
-  --engines <list>          engines to compare, one after another (default actor,lock,sql)
+  --engines <list>          engines to compare, one after another (default actor,lock,sql; also actor-embedded:
+                            the actor engine on the server's own embedded PostgreSQL 17, REDIS_URL still set)
   --vus <n>                 concurrent virtual users (hot-seat, spread, sell-out)
   --duration <s>            measurement window (sell-out: its time cap)
   --warmup <s>              warm-up before the window, not measured
@@ -190,7 +191,7 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   } else {
     for (const engine of options.engines) {
-      if (!(ENGINES as readonly string[]).includes(engine)) throw new UsageError(`unknown engine "${engine}" (known: ${ENGINES.join(', ')})`);
+      if (!(KNOWN_ENGINES as readonly string[]).includes(engine)) throw new UsageError(`unknown engine "${engine}" (known: ${KNOWN_ENGINES.join(', ')})`);
     }
     if (options.databaseUrl || options.serverPid || options.adminKey) {
       throw new UsageError('--database-url, --server-pid and --admin-key go with --target (the harness starts its own servers otherwise)');

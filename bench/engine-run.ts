@@ -138,7 +138,8 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
   const serverPid = server?.pid ?? options.target?.pid;
   const api = new SetupApi(baseUrl, options.adminKey);
 
-  const monitor = new Client({ connectionString: options.databaseBaseUrl.replace(/\/[^/]*$/, '/postgres') });
+  // The PostgreSQL of the engine's database (embedded mode: the server's own) for CHECKPOINT and stats.
+  const monitor = new Client({ connectionString: server?.adminUrl ?? options.databaseBaseUrl.replace(/\/[^/]*$/, '/postgres') });
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
   let result: EngineResult;
   try {

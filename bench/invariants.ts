@@ -8,7 +8,7 @@
  *  - every schedule's seat map (the engine's view) shows exactly the database's SOLD and HELD seats.
  */
 import type { Client } from 'pg';
-import type { EngineName } from './server-process';
+import { reservationEngine, type EngineName } from './server-process';
 import type { SetupApi } from './setup-api';
 import type { InvariantResult } from './scenarios/types';
 
@@ -93,7 +93,7 @@ export async function checkInvariants(db: Client, api: SetupApi, engine: EngineN
     detail: `${m['payment_mismatch']} mismatched payments, ${m['unpaid_confirmed']} unpaid CONFIRMED`,
   });
 
-  if (engine !== 'actor') {
+  if (reservationEngine(engine) !== 'actor') {
     const seats = (await db.query<{ stray: number; missing: number }>(SEAT_ROWS)).rows[0]!;
     results.push({
       name: 'seat rows agree with reservations',

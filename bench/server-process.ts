@@ -6,15 +6,32 @@
  * dropped and its Redis keys deleted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { processCpuSeconds } from './proc-stats';
 
-export type EngineName = 'actor' | 'lock' | 'sql';
+export type EngineName = 'actor' | 'lock' | 'sql' | 'actor-embedded';
+/** The engines a run compares when --engines is not given. */
 export const ENGINES: readonly EngineName[] = ['actor', 'lock', 'sql'];
+/**
+ * Every engine label --engines accepts. `actor-embedded` is the actor engine in embedded mode:
+ * DATABASE_URL empty, so the server runs its own PostgreSQL 17 (data in a fresh temp DATA_DIR,
+ * deleted after the run); REDIS_URL stays set, so only the database differs from `actor`.
+ */
+export const KNOWN_ENGINES: readonly EngineName[] = [...ENGINES, 'actor-embedded'];
+
+/** The server's RESERVATION_ENGINE for an engine label. */
+export function reservationEngine(engine: EngineName): 'actor' | 'lock' | 'sql' {
+  return engine === 'actor-embedded' ? 'actor' : engine;
+}
+
+export function isEmbedded(engine: EngineName): boolean {
+  return engine === 'actor-embedded';
+}
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const TMP_DIR = join(REPO_ROOT, 'bench', 'results', 'tmp');
@@ -94,11 +111,14 @@ export class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
-    readonly databaseUrl: string,
+    /** The engine's database; in embedded mode known only once the server is ready. */
+    public databaseUrl: string,
     readonly databaseName: string,
     readonly keyPrefix: string,
     readonly logFile: string,
     private readonly log: WriteStream,
+    /** Embedded mode: the server's DATA_DIR (a temp folder of this run, deleted by cleanUp). */
+    readonly dataDir?: string,
   ) {
     this.exited = new Promise((resolvePromise) => {
       child.on('exit', (code, signal) => {
@@ -135,15 +155,23 @@ export class ServerProcess {
     return processCpuSeconds(this.pid);
   }
 
+  /** The maintenance database of the server's PostgreSQL (CHECKPOINT, pg_stat_*). */
+  get adminUrl(): string {
+    return this.databaseUrl.replace(/\/[^/]*$/, '/postgres');
+  }
+
   logTail(): string {
     return this.tail.join('\n');
   }
 
   static async start(options: ServerOptions): Promise<ServerProcess> {
     const port = await freePort();
-    const databaseName = `bench_${options.runId}_${options.label}_${options.engine}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-    const databaseUrl = `${options.databaseBaseUrl.replace(/\/[^/]*$/, '')}/${databaseName}`;
-    await dropDatabase(options.databaseBaseUrl, databaseName);
+    const embedded = isEmbedded(options.engine);
+    // Embedded mode: the server's own PostgreSQL, its database `ovation`, in a fresh data folder.
+    const dataDir = embedded ? mkdtempSync(join(tmpdir(), `ovation-bench-${options.runId}-`)) : undefined;
+    const databaseName = embedded ? 'ovation' : `bench_${options.runId}_${options.label}_${options.engine}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    const databaseUrl = embedded ? '' : `${options.databaseBaseUrl.replace(/\/[^/]*$/, '')}/${databaseName}`;
+    if (!embedded) await dropDatabase(options.databaseBaseUrl, databaseName);
     const keyPrefix = `bench:${options.runId}:${options.label}:${options.engine}:`;
     mkdirSync(TMP_DIR, { recursive: true });
     const logFile = join(TMP_DIR, `${options.runId}-${options.label}-${options.engine}.log`);
@@ -157,10 +185,11 @@ export class ServerProcess {
         NODE_ENV: 'production',
         PORT: String(port),
         HOST: '127.0.0.1',
-        DATABASE_URL: databaseUrl,
+        DATABASE_URL: databaseUrl, // '' = embedded mode
+        ...(dataDir ? { DATA_DIR: dataDir } : {}),
         REDIS_URL: options.redisUrl,
         REDIS_KEY_PREFIX: keyPrefix,
-        RESERVATION_ENGINE: options.engine,
+        RESERVATION_ENGINE: reservationEngine(options.engine),
         ADMIN_API_KEY: options.adminKey,
         LOG_LEVEL: 'warn',
         // The load generator is one address whose virtual users are machines (a hot-seat VU holds
@@ -172,10 +201,11 @@ export class ServerProcess {
         ...options.env,
       },
     });
-    const server = new ServerProcess(child, `http://127.0.0.1:${port}`, databaseUrl, databaseName, keyPrefix, logFile, log);
+    const server = new ServerProcess(child, `http://127.0.0.1:${port}`, databaseUrl, databaseName, keyPrefix, logFile, log, dataDir);
     ServerProcess.live.set(server, { databaseBaseUrl: options.databaseBaseUrl, redisUrl: options.redisUrl });
     try {
       await server.waitReady();
+      if (dataDir) server.databaseUrl = `postgres://postgres@127.0.0.1:${embeddedPort(dataDir)}/${databaseName}`;
     } catch (error) {
       await server.stop();
       await server.cleanUp(options.databaseBaseUrl, options.redisUrl);
@@ -216,10 +246,11 @@ export class ServerProcess {
     return { ...exit, warnings: this.warnings, warningSamples: this.warningSamples };
   }
 
-  /** Drops the database and deletes the Redis keys of this server. */
+  /** Drops the database (embedded mode: deletes the data folder) and deletes the Redis keys of this server. */
   async cleanUp(databaseBaseUrl: string, redisUrl: string): Promise<void> {
     ServerProcess.live.delete(this);
-    await dropDatabase(databaseBaseUrl, this.databaseName);
+    if (this.dataDir) await removeEmbeddedData(this.dataDir);
+    else await dropDatabase(databaseBaseUrl, this.databaseName);
     await deleteKeys(redisUrl, this.keyPrefix);
   }
 
@@ -230,6 +261,39 @@ export class ServerProcess {
       await server.cleanUp(databaseBaseUrl, redisUrl).catch(() => undefined);
     }
   }
+}
+
+/** Line 4 of postmaster.pid: the port the embedded PostgreSQL listens on. */
+function embeddedPort(dataDir: string): number {
+  const file = join(dataDir, 'postgres', 'postmaster.pid');
+  const port = Number(readFileSync(file, 'utf8').split('\n')[3]);
+  if (!Number.isInteger(port) || port <= 0) throw new StartError(`no port in ${file}`);
+  return port;
+}
+
+/**
+ * Deletes an embedded server's data folder. The server stops its PostgreSQL on SIGTERM; a
+ * postmaster still running (the server was SIGKILLed) is stopped first, by its pid from
+ * postmaster.pid (fast shutdown, SIGKILL after 15 s).
+ */
+async function removeEmbeddedData(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (Number.isInteger(pid) && pid > 0 && alive()) {
+    process.kill(pid, 'SIGINT');
+    const deadline = Date.now() + 15_000;
+    while (alive() && Date.now() < deadline) await new Promise((resolvePromise) => setTimeout(resolvePromise, 100));
+    if (alive()) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(dataDir, { recursive: true, force: true });
 }
 
 async function withAdminClient<T>(databaseBaseUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
