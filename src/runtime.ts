@@ -6,30 +6,25 @@
  * counters live in this process (src/queue/memory-token-queue.ts, memory-rate-limiter.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Pool } from 'pg';
 import Redis from 'ioredis';
 import type { Config } from './config';
-import { createEngine } from './create-engine';
+import { createEngine } from './compose/create-engine';
+import { openDatabase } from './compose/open-database';
+import { gatewayBudgetMs, paymentParts } from './compose/payment-parts';
+import { REDIS_OPTIONS } from './compose/redis-options';
 import { buildApp } from './http/app';
 import type { AppServices } from './http/app-services';
 import { createMetrics } from './metrics/metrics';
 import { CatalogueRepository } from './persistence/catalogue-repository';
 import { createPool } from './persistence/database';
-import { ensureDatabase } from './persistence/ensure-database';
-import { startEmbeddedPostgres } from './persistence/embedded/embedded-postgres';
 import { IdempotencyStore } from './persistence/idempotency-store';
 import { migrate } from './persistence/migrate';
 import { ReservationRepository } from './persistence/reservation-repository';
 import { createOutboxRelay } from './outbox/outbox-relay';
 import { createKafkaPublisher } from './outbox/kafka-publisher';
-import { createChargeReconciler } from './payments/charge-reconciler';
-import { GuardedGateway } from './payments/guarded-gateway';
-import { HttpGateway } from './payments/http-gateway';
 import type { PaymentGateway } from './payments/payment-gateway';
-import { SandboxGateway } from './payments/sandbox-gateway';
 import { registerMoneyMetrics } from './metrics/money-metrics';
 import { BalanceRepository } from './persistence/balance-repository';
-import { ChargeStore } from './persistence/charge-store';
 import { OUTBOX_SQL } from './persistence/outbox-store';
 import { createMemoryRateLimiter } from './queue/memory-rate-limiter';
 import { createMemoryTokenQueue } from './queue/memory-token-queue';
@@ -41,22 +36,6 @@ import { PaymentService } from './services/payment-service';
 import { ReservationService } from './services/reservation-service';
 import { ScheduleDirectory } from './services/schedule-directory';
 import { TokenGuard } from './services/token-guard';
-
-/**
- * Every Redis wait is bounded: a command that gets no answer in 2 s fails, commands are not queued
- * while the connection is down (they fail at once: 503, and holds with a cached token go on),
- * keep-alive notices a dead peer, and the client reconnects by itself every second at most.
- */
-const REDIS_OPTIONS = {
-  lazyConnect: true,
-  enableAutoPipelining: true,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  commandTimeout: 2_000,
-  connectTimeout: 2_000,
-  keepAlive: 5_000,
-  retryStrategy: (attempt: number) => Math.min(100 * attempt, 1_000),
-} as const;
 
 export interface Ovation {
   app: FastifyInstance;
@@ -186,46 +165,4 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   if (config.gateway.url === undefined) app.log.info('payment gateway: built-in sandbox (approves every charge); set PAYMENT_GATEWAY_URL for a real one');
   if (relay === undefined) app.log.info('outbox relay: off (KAFKA_BROKERS unset); confirmations wait in the outbox table');
   return { app, services };
-}
-
-/**
- * The configured PostgreSQL (its database created if missing), or, with DATABASE_URL unset,
- * embedded mode's own server (data under DATA_DIR), stopped when the app closes.
- */
-async function openDatabase(config: Config): Promise<{ url: string; mode: 'external' | 'embedded'; close(): Promise<void> }> {
-  if (config.databaseUrl !== undefined) {
-    await ensureDatabase(config.databaseUrl);
-    return { url: config.databaseUrl, mode: 'external', close: async () => undefined };
-  }
-  const embedded = await startEmbeddedPostgres(config.dataDir, (message) => console.error(message));
-  const url = embedded.databaseUrl('ovation');
-  try {
-    await ensureDatabase(url);
-  } catch (error) {
-    await embedded.stop();
-    throw error;
-  }
-  return { url, mode: 'embedded', close: () => embedded.stop() };
-}
-
-/** Longest a charge request may spend on the gateway, every attempt and backoff included, with room to spare. */
-function gatewayBudgetMs(config: Config): number {
-  const { timeoutMs, retries, retryMaxMs } = config.gateway;
-  return 2 * ((retries + 1) * timeoutMs + retries * retryMaxMs) + 1_000;
-}
-
-function paymentParts(config: Config, db: Pool, override: PaymentGateway | undefined) {
-  const raw = override ?? (config.gateway.url === undefined ? new SandboxGateway() : new HttpGateway(config.gateway.url));
-  const gateway = new GuardedGateway(raw, config.gateway);
-  const charges = new ChargeStore(db);
-  const reconciler = (onError: (error: unknown, chargeId?: string) => void, onSettled: (status: 'APPROVED' | 'DECLINED') => void) =>
-    createChargeReconciler({
-      charges,
-      gateway,
-      intervalMs: config.chargeReconcileIntervalMs,
-      leaseMs: gatewayBudgetMs(config),
-      onError,
-      onSettled,
-    });
-  return { gateway, charges, reconciler };
 }

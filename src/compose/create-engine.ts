@@ -1,13 +1,13 @@
 /** Part of the composition root: picks the reservation engine named by RESERVATION_ENGINE (the port in src/engine knows none of them). */
 import type { Pool } from 'pg';
 import type Redis from 'ioredis';
-import type { Config } from './config';
-import { ActorEngine } from './actors/actor-engine';
-import { LockEngine } from './baselines/lock-engine';
-import { SqlEngine } from './baselines/sql-engine';
-import type { Metrics } from './metrics/metrics';
-import type { CatalogueRepository } from './persistence/catalogue-repository';
-import type { ReservationEngine } from './engine/reservation-engine';
+import type { Config } from '../config';
+import { ActorEngine } from '../actors/actor-engine';
+import { LockEngine } from '../baselines/lock-engine';
+import { SqlEngine } from '../baselines/sql-engine';
+import type { Metrics } from '../metrics/metrics';
+import type { CatalogueRepository } from '../persistence/catalogue-repository';
+import type { ReservationEngine } from '../engine/reservation-engine';
 
 export interface EngineDeps {
   config: Config;
