@@ -88,7 +88,7 @@ describe('charges through the payment gateway', () => {
     const elapsedMs = performance.now() - started;
     expect([fast.status, fast.body.code]).toEqual([503, 'PAYMENT_GATEWAY_UNAVAILABLE']);
     expect(Number(fast.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(elapsedMs).toBeLessThan(100);
+    expect(elapsedMs).toBeLessThan(250); // no gateway attempt (300 ms timeout here); the counter below proves none was made
     expect(sim.counters().requests).toBe(4); // the open breaker answered without calling the gateway
     expect(await balanceOf(t, userId)).toBe(0);
     const scrape = await t.app.inject({ method: 'GET', url: '/metrics' });
