@@ -1,11 +1,19 @@
 /** Creates the configured database if the server does not have it yet (first start on a new machine). */
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
+import { DB_TIMEOUTS } from './database';
+
+/** A start-up against an unreachable server fails in seconds instead of hanging. */
+const bounded = (connectionString: string): ClientConfig => ({
+  connectionString,
+  connectionTimeoutMillis: DB_TIMEOUTS.connectMs,
+  query_timeout: 30_000,
+});
 
 export async function ensureDatabase(connectionString: string): Promise<void> {
   const url = new URL(connectionString);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (name === '' || name === 'postgres') return;
-  const probe = new Client({ connectionString });
+  const probe = new Client(bounded(connectionString));
   try {
     await probe.connect();
     return;
@@ -16,7 +24,7 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
     await probe.end().catch(() => undefined);
   }
   url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
+  const admin = new Client(bounded(url.toString()));
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
