@@ -16,12 +16,12 @@
  * lost its ZSET entry (here that partial state cannot occur).
  */
 import { createAdmissionLoop } from './admission-loop';
+import { tokenInfo } from './token-info';
 import { ConcertLine, type LineSnapshot, type LiveDescription, type LiveToken } from './memory/concert-line';
 import { DeadlineMap } from './memory/deadline-map';
 import { resolveQueueSettings, validateIssueArguments } from './queue-settings';
 import { generateToken, normalizeConcertId, parseToken } from './token-format';
 import type { TokenInfo, TokenQueue, TokenQueueSettings } from './types';
-import { estimateWaitSeconds } from './wait-estimate';
 
 export interface MemoryQueueSnapshot {
   /** Lines with anything in them, by concert id. */
@@ -65,20 +65,8 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
     return now;
   };
 
-  const toInfo = (concertId: string, description: LiveDescription): TokenInfo => ({
-    token: description.token,
-    status: description.status,
-    position: description.position,
-    estimatedWaitSeconds: estimateWaitSeconds({
-      position: description.position,
-      maxActive,
-      activeTtlSeconds,
-      admissionsLastMinute: description.admissionsLastMinute,
-    }),
-    activeUntil: description.activeUntil === null ? null : new Date(description.activeUntil).toISOString(),
-    userId: description.userId,
-    concertId,
-  });
+  const toInfo = (concertId: string, description: LiveDescription): TokenInfo =>
+    tokenInfo(concertId, { ...description, activeUntilMs: description.activeUntil }, { maxActive, activeTtlSeconds });
 
   const admitAll = async (): Promise<number> => {
     const now = tick();

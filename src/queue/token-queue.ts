@@ -1,4 +1,5 @@
 import { createAdmissionLoop } from './admission-loop';
+import { tokenInfo } from './token-info';
 import { createConcertRegistry } from './concert-registry';
 import { concertKeys } from './keys';
 import { type AdmissionContext, registerQueueCommands } from './queue-commands';
@@ -7,7 +8,6 @@ import { generateToken, normalizeConcertId, parseToken } from './token-format';
 import type { TokenInfo, TokenQueue, TokenQueueOptions } from './types';
 import { onRedis, onRedisWrite } from './redis-unavailable';
 import { resolveQueueSettings, validateIssueArguments } from './queue-settings';
-import { estimateWaitSeconds } from './wait-estimate';
 
 export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenQueueSettings, TokenStatus, TokenView } from './types';
 
@@ -34,20 +34,8 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     waitingTtlMs,
   });
 
-  const toInfo = (concertId: string, description: LiveDescription): TokenInfo => ({
-    token: description.token,
-    status: description.status,
-    position: description.position,
-    estimatedWaitSeconds: estimateWaitSeconds({
-      position: description.position,
-      maxActive,
-      activeTtlSeconds,
-      admissionsLastMinute: description.admissionsLastMinute,
-    }),
-    activeUntil: description.activeUntilMs === null ? null : new Date(description.activeUntilMs).toISOString(),
-    userId: description.userId,
-    concertId,
-  });
+  const toInfo = (concertId: string, description: LiveDescription): TokenInfo =>
+    tokenInfo(concertId, description, { maxActive, activeTtlSeconds });
 
   /**
    * Drops a drained concert from the registry. The re-check after removing

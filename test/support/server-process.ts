@@ -1,18 +1,12 @@
 /** Runs the real server (src/main.ts) as a child process, for tests that kill it. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { GENEROUS_RATE_LIMITS } from './rate-limits';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** One helper for a free port, shared with the server's embedded mode and the bench. */
+import { freeLocalPort as freePort } from '../../src/persistence/embedded/free-port';
+
+export { freePort };
 
 export interface ServerProcess {
   url: string;
