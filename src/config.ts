@@ -20,6 +20,8 @@ export interface Config {
   holdTtlSeconds: number;
   maxSeatsPerHold: number;
   queueMaxActive: number;
+  /** Actors with per-schedule metric series: the hottest N (bounded cardinality). */
+  metricsTopActors: number;
   queueActiveTtlSeconds: number;
   /** How long an ACTIVE token lookup may be reused in memory (0: ask Redis every time). */
   queueTokenCacheMs: number;
@@ -177,6 +179,7 @@ function readConfig(env: Env, adminApiKey: string): Config {
     holdTtlSeconds: integer(env, 'HOLD_TTL_SECONDS', 300, 1, 86400),
     maxSeatsPerHold: integer(env, 'MAX_SEATS_PER_HOLD', 4, 1, 100),
     queueMaxActive: integer(env, 'QUEUE_MAX_ACTIVE', 1000, 1, 10_000_000),
+    metricsTopActors: integer(env, 'METRICS_TOP_ACTORS', 10, 0, 1_000),
     queueActiveTtlSeconds: integer(env, 'QUEUE_ACTIVE_TTL_SECONDS', 600, 1, 86400),
     queueTokenCacheMs: integer(env, 'QUEUE_TOKEN_CACHE_MS', 1_000, 0, 60_000),
     queueWaitingTtlSeconds: integer(env, 'QUEUE_WAITING_TTL_SECONDS', 60, 1, 86_400),

@@ -24,6 +24,9 @@ import { createOutboxRelay } from './outbox/outbox-relay';
 import { createKafkaPublisher } from './outbox/kafka-publisher';
 import type { PaymentGateway } from './payments/payment-gateway';
 import { registerMoneyMetrics } from './metrics/money-metrics';
+import { registerInfraMetrics } from './metrics/infra-metrics';
+import { registerQueueMetrics } from './metrics/queue-metrics';
+import { createOpsSnapshot } from './ops/ops-snapshot';
 import { BalanceRepository } from './persistence/balance-repository';
 import { OUTBOX_SQL } from './persistence/outbox-store';
 import { createMemoryRateLimiter } from './queue/memory-rate-limiter';
@@ -51,7 +54,10 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   const database = await openDatabase(config);
   const db = createPool(database.url, overrides.poolSize ?? 20);
   const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, REDIS_OPTIONS);
-  redis?.on('error', () => undefined); // reported per command (503) and by /health/ready
+  const metrics = createMetrics();
+  const infraMetrics = registerInfraMetrics(metrics.registry, db);
+  // Reported per command (503), by /health/ready and by ovation_redis_errors_total{source="connection"}.
+  redis?.on('error', () => infraMetrics.redisError('connection'));
   try {
     await migrate(db);
     if (redis) {
@@ -65,7 +71,6 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     throw error;
   }
 
-  const metrics = createMetrics();
   const catalogue = new CatalogueRepository(db);
   const schedules = new ScheduleDirectory(catalogue);
   const reservationsRepo = new ReservationRepository(db);
@@ -78,15 +83,17 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   const rateLimiter = redis ? createRateLimiter({ redis, keyPrefix: config.redisKeyPrefix }) : createMemoryRateLimiter();
   const tokens = new TokenGuard(queue, config.queueTokenCacheMs);
   const engine = createEngine({ config, db, redis, metrics, catalogue });
-  metrics.observeEngine(engine);
+  metrics.observeEngine(engine, config.metricsTopActors);
+  registerQueueMetrics(metrics.registry, queue, config.queueMaxActive, () => infraMetrics.redisError('command'));
   const { gateway, charges, reconciler } = paymentParts(config, db, overrides.gateway);
+  const outboxLag = async () => {
+    const { rows } = await db.query<{ pending: number; oldest: number }>(OUTBOX_SQL.lag);
+    return { pending: rows[0]!.pending, oldestAgeSeconds: rows[0]!.oldest };
+  };
   const moneyMetrics = registerMoneyMetrics(metrics.registry, {
     breakerState: () => gateway.state,
     pendingCharges: () => charges.pendingSummary(),
-    outboxLag: async () => {
-      const { rows } = await db.query<{ pending: number; oldest: number }>(OUTBOX_SQL.lag);
-      return { pending: rows[0]!.pending, oldestAgeSeconds: rows[0]!.oldest };
-    },
+    outboxLag,
   });
   gateway.observe(moneyMetrics.gateway);
   const relay =
@@ -114,6 +121,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     db,
     redis,
     metrics,
+    infraMetrics,
     engine,
     queue,
     rateLimiter,
@@ -136,6 +144,14 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
       moneyMetrics.chargeReconciled,
     ),
     relay,
+    opsSnapshot: createOpsSnapshot({
+      engine,
+      queue,
+      relay: relay ? 'kafka' : 'off',
+      outboxLag,
+      breakerState: () => gateway.state,
+      pendingCharges: () => charges.pendingSummary(),
+    }),
     payments: new PaymentService(
       engine,
       schedules,

@@ -3,6 +3,8 @@ import type { Pool } from 'pg';
 import { DB_TIMEOUTS } from '../persistence/database';
 import { availableSeatsFromReservations } from '../persistence/seat-availability';
 import { EngineUnavailableError } from '../engine/engine-unavailable-error';
+import { EngineOutcomeUnknownError } from '../engine/outcome-unknown-error';
+import { MailboxFullError, RequestTimeoutError } from './actor-errors';
 import { GroupCommitter, type GroupCommitObserver } from './group-committer';
 import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
 import type { ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-messages';
@@ -27,7 +29,12 @@ export interface ActorEngineOptions {
   mailboxCapacity: number;
   requestTimeoutMs: number;
   idleMs: number;
-  observer?: ScheduleActorObserver & GroupCommitObserver;
+  observer?: ScheduleActorObserver & GroupCommitObserver & AskObserver;
+}
+
+export interface AskObserver {
+  /** A command asked of an actor was answered: its outcome (bounded label) and the wait, commit included. */
+  answered?(command: ScheduleMessage['type'], outcome: string, seconds: number): void;
 }
 
 export class ActorEngine implements ReservationEngine {
@@ -135,11 +142,14 @@ export class ActorEngine implements ReservationEngine {
   }
 
   actors(): ActorInfo[] {
-    return this.registry.all().map(({ actor, mailbox }: ScheduleEntry) => {
+    const now = Date.now();
+    return this.registry.all().map(({ actor, mailbox, heat }: ScheduleEntry) => {
       const snapshot = actor.snapshotInfo;
       return {
         scheduleId: actor.scheduleId,
+        heat: Math.round(heat.perSecond(now) * 100) / 100,
         mailboxDepth: mailbox.depth,
+        activeHolds: actor.liveHolds,
         heldSeats: actor.view?.heldSeats ?? 0,
         soldSeats: actor.view?.soldSeats ?? 0,
         journalSeq: actor.seq,
@@ -163,8 +173,38 @@ export class ActorEngine implements ReservationEngine {
     // Once decided, a command's answer waits for its commit; the pool's timeouts bound that
     // (recovery reads plus the commit), this only makes sure nobody waits past them.
     const decidedTimeoutMs = this.options.requestTimeoutMs + 2 * DB_TIMEOUTS.queryMs;
-    return this.registry.get(scheduleId).mailbox.ask(message, this.options.requestTimeoutMs, decidedTimeoutMs);
+    const answer = this.registry.get(scheduleId).mailbox.ask(message, this.options.requestTimeoutMs, decidedTimeoutMs);
+    const answered = this.options.observer?.answered;
+    if (!answered) return answer;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    return answer.then(
+      (reply) => {
+        answered(message.type, replyOutcome(reply), seconds());
+        return reply;
+      },
+      (error: unknown) => {
+        answered(message.type, errorOutcome(error), seconds());
+        throw error;
+      },
+    );
   }
+}
+
+/** A bounded label: the reply's kind, or the rejection's code (a fixed set, schedule-commands.ts). */
+function replyOutcome(reply: ScheduleReply): string {
+  if (reply.kind === 'rejected') return reply.rejection.code;
+  if (reply.kind === 'paid' && !reply.outcome.ok) return reply.outcome.code;
+  return reply.kind;
+}
+
+/** Why an ask got no answer from the actor, as a fixed set of labels (actor-errors.ts). */
+function errorOutcome(error: unknown): string {
+  if (error instanceof MailboxFullError) return 'mailbox_full';
+  if (error instanceof RequestTimeoutError) return 'timeout';
+  if (error instanceof EngineOutcomeUnknownError) return 'outcome_unknown';
+  if (error instanceof EngineUnavailableError) return 'unavailable';
+  return 'error';
 }
 
 function unexpected(reply: ScheduleReply): Error {

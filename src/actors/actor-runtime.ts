@@ -154,18 +154,28 @@ export class ActorMailbox<M, R> {
   }
 }
 
+/** Must not throw: it runs inside the actor's handler. */
+export type HandledObserver<M> = (message: M, busySeconds: number) => void;
+
 export class ActorRuntime {
   private readonly system = start();
   private corrSeq = 0;
 
-  spawn<S, M, R>(name: string, behavior: ActorBehavior<S, M, R>, capacity: number): ActorMailbox<M, R> {
+  /** `handled` hears of every message the actor handled and how long the handler kept it busy. */
+  spawn<S, M, R>(name: string, behavior: ActorBehavior<S, M, R>, capacity: number, handled?: HandledObserver<M>): ActorMailbox<M, R> {
     let mailbox: ActorMailbox<M, R> | undefined;
     const ref = spawn(
       this.system,
       async (state: S, envelope: Envelope<M>) => {
         const box = mailbox!;
         if (!box.taken(envelope.corrId)) return state; // its asker has been answered: never decided
-        return behavior.handle(state, envelope.message, box.replyFor(envelope.corrId));
+        if (!handled) return behavior.handle(state, envelope.message, box.replyFor(envelope.corrId));
+        const started = performance.now();
+        try {
+          return await behavior.handle(state, envelope.message, box.replyFor(envelope.corrId));
+        } finally {
+          handled(envelope.message, (performance.now() - started) / 1000);
+        }
       },
       name,
       {

@@ -317,7 +317,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   /** Resolves when the expiry is committed. A timer's expiry is not awaited by anyone. */
   private expire(live: Live, reservationId: string): Promise<void> {
     const decision = decide(live.state, { type: 'Expire', reservationId, now: this.now() });
-    return decision.ok ? this.commit(live, decision.events) : Promise.resolve();
+    if (!decision.ok) return Promise.resolve();
+    return this.commit(live, decision.events).then(() => this.deps.observer?.holdExpired?.());
   }
 
   /** Applies the events now, journals them, and moves the committed view when they commit. */

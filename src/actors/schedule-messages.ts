@@ -36,6 +36,10 @@ export interface ScheduleActorSettings {
 
 export interface ScheduleActorObserver extends JournalWriterObserver {
   recovered?(scheduleId: string, seconds: number, events: number): void;
+  /** A message was handled; `busySeconds` is how long it kept the actor from the next one. */
+  processed?(command: ScheduleMessage['type'], busySeconds: number): void;
+  /** A hold's expiry was committed (its seats are available again). */
+  holdExpired?(): void;
 }
 
 export interface ScheduleActorDeps {

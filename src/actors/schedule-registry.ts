@@ -3,6 +3,7 @@
  * live holds, nothing queued or in flight) for `idleMs`, so memory follows the working set.
  */
 import { ActorRuntime, type ActorMailbox } from './actor-runtime';
+import { HeatMeter } from './heat-meter';
 import { ScheduleActor } from './schedule-actor';
 import type { ScheduleActorDeps, ScheduleMessage, ScheduleReply } from './schedule-messages';
 
@@ -10,6 +11,8 @@ export interface ScheduleEntry {
   actor: ScheduleActor;
   mailbox: ActorMailbox<ScheduleMessage, ScheduleReply>;
   lastUsed: number;
+  /** Messages per second lately: what "hottest" means for operators (admin endpoint, metrics). */
+  heat: HeatMeter;
 }
 
 export interface RegistryOptions {
@@ -40,10 +43,15 @@ export class ScheduleRegistry {
     let entry = this.entries.get(scheduleId);
     if (!entry) {
       const actor = new ScheduleActor(scheduleId, this.deps);
+      const heat = new HeatMeter();
+      const observer = this.deps.observer;
       // A fresh nact name each spawn: a passivated actor's name may not be released yet.
-      const mailbox = this.runtime.spawn(`schedule-${scheduleId}-${++this.spawned}`, actor, this.options.mailboxCapacity);
+      const mailbox = this.runtime.spawn(`schedule-${scheduleId}-${++this.spawned}`, actor, this.options.mailboxCapacity, (message, seconds) => {
+        heat.record(Date.now());
+        observer?.processed?.(message.type, seconds);
+      });
       actor.attach(mailbox);
-      entry = { actor, mailbox, lastUsed: Date.now() };
+      entry = { actor, mailbox, lastUsed: Date.now(), heat };
       this.entries.set(scheduleId, entry);
     }
     entry.lastUsed = Date.now();

@@ -57,6 +57,7 @@ export function createEngine({ config, db, redis, metrics, catalogue }: EngineDe
           },
           failed: () => metrics.journalFailures.inc(),
           recovered: (_scheduleId, seconds) => metrics.actorRecoverySeconds.observe(seconds),
+          ...metrics.observer,
         },
       });
     default: {

@@ -43,7 +43,11 @@ export type PayResult = { ok: true; receipt: PaymentReceipt } | { ok: false; rej
 
 export interface ActorInfo {
   scheduleId: string;
+  /** Messages handled per second lately (decayed over ~10 s): how hot the schedule is. */
+  heat: number;
   mailboxDepth: number;
+  /** Live holds (reservations), not seats. */
+  activeHolds: number;
   heldSeats: number;
   soldSeats: number;
   journalSeq: number;

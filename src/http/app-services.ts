@@ -4,6 +4,8 @@ import type Redis from 'ioredis';
 import type { Config } from '../config';
 import type { ReservationEngine } from '../engine/reservation-engine';
 import type { Metrics } from '../metrics/metrics';
+import type { InfraMetrics } from '../metrics/infra-metrics';
+import type { OpsSnapshot } from '../ops/ops-snapshot';
 import type { CatalogueRepository } from '../persistence/catalogue-repository';
 import type { RateLimiter } from '../queue/rate-limiter';
 import type { TokenQueue } from '../queue/token-queue';
@@ -31,6 +33,7 @@ export interface AppServices {
   /** Undefined when REDIS_URL is unset (embedded mode): the queue and the rate limits run in process. */
   redis: Redis | undefined;
   metrics: Metrics;
+  infraMetrics: InfraMetrics;
   engine: ReservationEngine;
   /** Redis, or in this process when REDIS_URL is unset (modes.queue). */
   queue: TokenQueue;
@@ -47,4 +50,6 @@ export interface AppServices {
   /** Undefined when KAFKA_BROKERS is unset: outbox rows wait. */
   relay: OutboxRelay | undefined;
   payments: PaymentService;
+  /** What the live ops page shows (/ops). */
+  opsSnapshot(): Promise<OpsSnapshot>;
 }

@@ -8,10 +8,12 @@ import { adminRoutes } from './routes/admin-routes';
 import { concertRoutes } from './routes/concert-routes';
 import { moneyRoutes } from './routes/money-routes';
 import { opsRoutes } from './routes/ops-routes';
+import { opsPageRoutes } from './routes/ops-page-routes';
 import { queueRoutes } from './routes/queue-routes';
 import { reservationRoutes } from './routes/reservation-routes';
 import { holdsNul, lowerCaseIds } from './input-hygiene';
 import { AJV_OPTIONS } from './validation';
+import { RedisUnavailableError } from '../queue/redis-unavailable';
 
 /**
  * Path parameters are UUIDs (36 characters), so 100 is plenty; the router stops matching a longer
@@ -77,11 +79,11 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   );
 
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    services.metrics.httpDuration.observe(
-      { method: request.method, route, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    // The route template, never the raw URL: ids in paths would make the label set unbounded.
+    services.metrics.httpAnswered(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.addHook('onError', async (_request, _reply, error) => {
+    if (error instanceof RedisUnavailableError) services.infraMetrics.redisError('command');
   });
 
   await registerOpenApi(app);
@@ -91,6 +93,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   reservationRoutes(app, services);
   moneyRoutes(app, services);
   opsRoutes(app, services);
+  opsPageRoutes(app, () => services.opsSnapshot());
   openApiRoutes(app);
   return app;
 }

@@ -45,7 +45,8 @@ function frameworkProblem(code: string | undefined): Problem | undefined {
   }
 }
 
-function toProblem(error: FastifyError | Error): Problem {
+/** The problem an error is answered with (also the outcome label of payment metrics). */
+export function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof AppError) return Problem.from(error);
   // A commit whose answer was lost: the client learns the truth by retrying with its key.
   if (error instanceof EngineOutcomeUnknownError || error instanceof StatementOutcomeUnknownError) {

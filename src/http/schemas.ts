@@ -49,11 +49,30 @@ export const CreatedConcert = Type.Object({
   schedules: Type.Array(Type.Object({ scheduleId: Uuid, startsAt: Type.String(), seatCount: Type.Integer() })),
 });
 export const AdminKeyHeaders = Type.Object({ 'x-admin-key': Type.Optional(Type.String()) });
+export const ACTOR_SORT_KEYS = ['heat', 'mailboxDepth', 'activeHolds', 'heldSeats', 'soldSeats', 'journalSeq'] as const;
+export const ActorsQuery = Type.Object(
+  {
+    sort: Type.Optional(
+      Type.Union(
+        ACTOR_SORT_KEYS.map((key) => Type.Literal(key)),
+        { description: 'Highest first; default heat (messages per second lately)' },
+      ),
+    ),
+    // Query values are text (the validator coerces nothing): digits, 1..1000 checked by the route.
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: '1..1000, default 100' })),
+  },
+  strict,
+);
+export type ActorsQuery = Static<typeof ActorsQuery>;
 export const ActorsResponse = Type.Object({
+  /** Live actors in all, before the limit. */
+  total: Type.Integer(),
   actors: Type.Array(
     Type.Object({
       scheduleId: Uuid,
+      heat: Type.Number({ description: 'Messages handled per second lately (decayed over ~10 s)' }),
       mailboxDepth: Type.Integer(),
+      activeHolds: Type.Integer({ description: 'Live holds (reservations)' }),
       heldSeats: Type.Integer(),
       soldSeats: Type.Integer(),
       journalSeq: Type.Integer(),

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BreakerState, GatewayObserver } from '../payments/guarded-gateway';
 import type { RelayObserver } from '../outbox/outbox-relay';
+import { oncePerScrape } from './once-per-scrape';
 
 export interface MoneySources {
   breakerState(): BreakerState;
@@ -21,15 +22,6 @@ export interface MoneyMetrics {
 }
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
-
-/**
- * Reads `source` once for all the gauges of one scrape: prom-client starts every collect of a
- * scrape together, so they share the read in flight; the next scrape reads afresh.
- */
-function oncePerScrape<T>(source: () => Promise<T>): () => Promise<T> {
-  let inFlight: Promise<T> | undefined;
-  return () => (inFlight ??= source().finally(() => (inFlight = undefined)));
-}
 
 export function registerMoneyMetrics(registry: Registry, sources: MoneySources): MoneyMetrics {
   const registers = [registry];

@@ -20,6 +20,11 @@ export interface ConcertKeys {
   admissions: string;
   /** Prefix of the per-token HASH keys (userId, state, activeUntil). */
   tokenKeyPrefix: string;
+  /**
+   * Counter of tokens ever admitted (walk-ins and from the line). Never deleted: one small key per
+   * concert. The scripts derive it from `waiting` (same base), so it takes no KEYS slot.
+   */
+  admitted: string;
 }
 
 export function concertKeys(keyPrefix: string, concertId: string): ConcertKeys {
@@ -32,6 +37,7 @@ export function concertKeys(keyPrefix: string, concertId: string): ConcertKeys {
     seq: `${base}seq`,
     admissions: `${base}admissions`,
     tokenKeyPrefix: `${base}t:`,
+    admitted: `${base}admitted`,
   };
 }
 

@@ -35,6 +35,9 @@ local usersKey = KEYS[3]
 local seqKey = KEYS[4]
 local admissionsKey = KEYS[5]
 local deadlinesKey = KEYS[6]
+-- Tokens ever admitted (metrics: ovation_queue_admitted_total). Derived like the token keys:
+-- KEYS[1] is '<base>waiting', this is '<base>admitted' (keys.ts), in the same hash-tag slot.
+local admittedKey = string.sub(waitingKey, 1, -8) .. 'admitted'
 local now = tonumber(ARGV[1])
 local maxActive = tonumber(ARGV[2])
 local activeTtlMs = tonumber(ARGV[3])
@@ -146,6 +149,7 @@ local function admit(recordAdmissions)
     end
   end
   redis.call('ZREMRANGEBYSCORE', admissionsKey, '-inf', '(' .. (now - ADMISSION_RATE_WINDOW_MS))
+  if admitted > 0 then redis.call('INCRBY', admittedKey, admitted) end
   return admitted
 end
 

@@ -40,6 +40,11 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
   const { maxActive, activeTtlSeconds, activeTtlMs, waitingTtlMs, retentionMs } = settings;
   const clock = settings.now;
   const lines = new Map<string, ConcertLine>();
+  /** Tokens ever admitted per concert; outlives the concert's line, as the Redis counter does. */
+  const admittedTotals = new Map<string, number>();
+  const countAdmitted = (concertId: string, admitted: number): void => {
+    if (admitted > 0) admittedTotals.set(concertId, (admittedTotals.get(concertId) ?? 0) + admitted);
+  };
   const retired = new DeadlineMap<{ userId: string; concertId: string }>();
 
   const lineFor = (concertId: string): ConcertLine => {
@@ -50,6 +55,7 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
         activeTtlMs,
         waitingTtlMs,
         retire: (token: LiveToken, now: number) => retired.set(token.token, { userId: token.userId, concertId }, now + retentionMs),
+        admitted: (count: number) => countAdmitted(concertId, count),
       });
       lines.set(concertId, line);
     }
@@ -119,6 +125,15 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
     },
 
     admitAll,
+
+    async stats() {
+      return [...lines].map(([concertId, line]) => ({
+        concertId,
+        ...line.counts(),
+        admittedTotal: admittedTotals.get(concertId) ?? 0,
+      }));
+    },
+
     start: () => loop.start(),
     stop: () => loop.stop(),
 

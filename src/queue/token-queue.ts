@@ -9,7 +9,7 @@ import type { TokenInfo, TokenQueue, TokenQueueOptions } from './types';
 import { onRedis, onRedisWrite } from './redis-unavailable';
 import { resolveQueueSettings, validateIssueArguments } from './queue-settings';
 
-export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenQueueSettings, TokenStatus, TokenView } from './types';
+export type { LineStats, TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenQueueSettings, TokenStatus, TokenView } from './types';
 
 type LiveDescription = Extract<TokenDescription, { kind: 'live' }>;
 
@@ -98,11 +98,31 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     },
 
     admitAll,
+
+    async stats() {
+      const concertIds = await registry.list();
+      if (concertIds.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const concertId of concertIds) {
+        const keys = concertKeys(keyPrefix, concertId);
+        pipeline.zcard(keys.waiting).zcard(keys.active).get(keys.admitted);
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      return concertIds.map((concertId, index) => {
+        const [waiting, active, admitted] = replies.slice(index * 3, index * 3 + 3).map(([error, value]) => {
+          if (error) throw error;
+          return Number(value ?? 0);
+        });
+        return { concertId, waiting: waiting!, active: active!, admittedTotal: admitted! };
+      });
+    },
+
     start: () => loop.start(),
     stop: () => loop.stop(),
   };
   return {
     ...queue,
+    stats: () => onRedis(() => queue.stats()),
     issue: (userId, concertId) => onRedisWrite(() => queue.issue(userId, concertId)),
     lookup: (token) => onRedis(() => queue.lookup(token)),
     expire: (token) => onRedisWrite(() => queue.expire(token)),

@@ -52,6 +52,15 @@ export interface TokenQueueOptions extends TokenQueueSettings {
   keyPrefix: string;
 }
 
+/** One concert's line as operators see it (metrics, /ops). */
+export interface LineStats {
+  concertId: string;
+  waiting: number;
+  active: number;
+  /** Tokens ever admitted, walk-ins included (a counter: it only grows, until the store restarts). */
+  admittedTotal: number;
+}
+
 export interface TokenQueue {
   /** Asking again for a live token returns it (created false) and counts as a poll of it. */
   issue(userId: string, concertId: string): Promise<{ created: boolean; info: TokenInfo }>;
@@ -64,6 +73,8 @@ export interface TokenQueue {
   expire(token: string): Promise<void>;
   /** One sweep over all concerts in the registry; returns how many tokens were admitted. */
   admitAll(): Promise<number>;
+  /** Every concert with a live line; read-only (admits, polls and purges nothing). */
+  stats(): Promise<LineStats[]>;
   /** Starts the admission loop; idempotent. */
   start(): void;
   /** Stops the loop and waits for a sweep in flight. */

@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Problem } from '../problem';
-import { ActorsResponse, AdminKeyHeaders, CreateConcertBody, CreatedConcert } from '../schemas';
+import { ActorsQuery, ActorsResponse, AdminKeyHeaders, CreateConcertBody, CreatedConcert } from '../schemas';
 import type { AppServices } from '../app-services';
 
 function sameKey(given: string, expected: string): boolean {
@@ -44,9 +44,17 @@ export function adminRoutes(app: FastifyInstance, services: AppServices): void {
     },
   );
 
-  app.get(
+  app.get<{ Querystring: ActorsQuery }>(
     '/v1/admin/actors',
-    { onRequest: requireAdmin, schema: { headers: AdminKeyHeaders, response: { 200: ActorsResponse } } },
-    async () => ({ actors: services.engine.actors() }),
+    { onRequest: requireAdmin, schema: { headers: AdminKeyHeaders, querystring: ActorsQuery, response: { 200: ActorsResponse } } },
+    async (request) => {
+      const { sort = 'heat' } = request.query;
+      const limit = Number(request.query.limit ?? 100);
+      if (limit > 1000) throw new Problem('VALIDATION_FAILED', 'querystring/limit must be at most 1000');
+      const actors = services.engine.actors();
+      // Highest first; ties by schedule id, so pages of equal heat are stable.
+      const sorted = actors.sort((a, b) => b[sort] - a[sort] || a.scheduleId.localeCompare(b.scheduleId));
+      return { total: actors.length, actors: sorted.slice(0, limit) };
+    },
   );
 }

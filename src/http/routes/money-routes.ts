@@ -12,6 +12,7 @@ import {
   UserParams,
 } from '../schemas';
 import type { AppServices } from '../app-services';
+import { toProblem } from '../error-handler';
 
 type MoneyHeaders = { 'idempotency-key': string; 'queue-token'?: string };
 
@@ -52,12 +53,21 @@ export function moneyRoutes(app: FastifyInstance, services: AppServices): void {
     '/v1/payments',
     { schema: { headers: IdempotencyHeaders, body: PayBody, response: { 201: PaymentResponse } } },
     async (request, reply) => {
-      const result = await services.payments.pay(
-        request.headers['queue-token'],
-        request.headers['idempotency-key'],
-        request.body.reservationId,
-      );
-      return reply.code(result.statusCode).send(result.body);
+      const started = performance.now();
+      const answered = (outcome: string) => services.metrics.paymentAnswered(outcome, (performance.now() - started) / 1000);
+      try {
+        const result = await services.payments.pay(
+          request.headers['queue-token'],
+          request.headers['idempotency-key'],
+          request.body.reservationId,
+        );
+        // A replay answers what the first attempt did: 201, or that attempt's problem.
+        answered(result.statusCode === 201 ? 'CONFIRMED' : ((result.body as { code?: string }).code ?? String(result.statusCode)));
+        return reply.code(result.statusCode).send(result.body);
+      } catch (error) {
+        answered(toProblem(error as Error).code);
+        throw error;
+      }
     },
   );
 }

@@ -43,6 +43,8 @@ export interface LineRules {
   waitingTtlMs: number;
   /** Takes a token that has just ended (paid, past its TTL, or not polled in time). */
   retire(token: LiveToken, now: number): void;
+  /** Hears how many tokens each admission pass let in (the Lua scripts' admitted counter). */
+  admitted(count: number): void;
 }
 
 export interface LineSnapshot {
@@ -66,6 +68,10 @@ export class ConcertLine {
   /** Waiting + active tokens. */
   get live(): number {
     return this.waiting.size + this.active.size;
+  }
+
+  counts(): { waiting: number; active: number } {
+    return { waiting: this.waiting.size, active: this.active.size };
   }
 
   /** Nothing live and no admission the wait estimate still counts: the line may be dropped. */
@@ -104,6 +110,7 @@ export class ConcertLine {
     let stale = 0;
     while (stale < this.admissions.length && this.admissions[stale]! < windowStart) stale += 1;
     if (stale > 0) this.admissions.splice(0, stale);
+    this.rules.admitted(admitted);
     return admitted;
   }
 

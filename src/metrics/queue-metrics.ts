@@ -1,0 +1,56 @@
+/**
+ * The waiting line per concert, read once per scrape from where it lives (Redis or this
+ * process). With Redis every replica reports the same figures: alerts take max by concert.
+ * A failed read (Redis down) leaves the line's series out of that scrape and counts a Redis
+ * error; the scrape itself still succeeds, so the rest of /metrics stays readable.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { LineStats, TokenQueue } from '../queue/types';
+import { oncePerScrape } from './once-per-scrape';
+
+export function registerQueueMetrics(registry: Registry, queue: TokenQueue, maxActive: number, onReadFailed: () => void): void {
+  const registers = [registry];
+  const read = oncePerScrape(async (): Promise<LineStats[] | undefined> => {
+    try {
+      return await queue.stats();
+    } catch {
+      onReadFailed();
+      return undefined;
+    }
+  });
+  const perConcert = (name: string, help: string, value: (line: LineStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['concert_id'] as const,
+      registers,
+      async collect() {
+        const lines = await read();
+        if (!lines) return; // last scrape's values would be a lie; absent is honest
+        this.reset();
+        for (const line of lines) this.set({ concert_id: line.concertId }, value(line));
+      },
+    });
+  perConcert('ovation_queue_waiting', 'Tokens waiting in line, per concert', (line) => line.waiting);
+  perConcert('ovation_queue_active', 'ACTIVE tokens, per concert', (line) => line.active);
+  new Counter({
+    name: 'ovation_queue_admitted_total',
+    help: 'Tokens admitted (made ACTIVE, walk-ins included), per concert; resets when the store restarts',
+    labelNames: ['concert_id'] as const,
+    registers,
+    async collect() {
+      const lines = await read();
+      if (!lines) return;
+      this.reset();
+      for (const line of lines) this.inc({ concert_id: line.concertId }, line.admittedTotal);
+    },
+  });
+  new Gauge({
+    name: 'ovation_queue_max_active',
+    help: 'QUEUE_MAX_ACTIVE: ACTIVE tokens allowed per concert',
+    registers,
+    collect() {
+      this.set(maxActive);
+    },
+  });
+}
