@@ -26,8 +26,8 @@ export function registerQueueMetrics(registry: Registry, queue: TokenQueue, maxA
       registers,
       async collect() {
         const lines = await read();
-        if (!lines) return; // last scrape's values would be a lie; absent is honest
-        this.reset();
+        this.reset(); // when the read failed, last scrape's values would be a lie: absent is honest
+        if (!lines) return;
         for (const line of lines) this.set({ concert_id: line.concertId }, value(line));
       },
     });
@@ -40,8 +40,8 @@ export function registerQueueMetrics(registry: Registry, queue: TokenQueue, maxA
     registers,
     async collect() {
       const lines = await read();
-      if (!lines) return;
       this.reset();
+      if (!lines) return;
       for (const line of lines) this.inc({ concert_id: line.concertId }, line.admittedTotal);
     },
   });
