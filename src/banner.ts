@@ -1,6 +1,6 @@
 /** What `npm start` prints once serving: the mode of each part and how to switch it, where to look next. */
 import path from 'node:path';
-import type { Config } from './config';
+import { DEV_ADMIN_KEY, type Config } from './config';
 import type { RunModes } from './http/app-services';
 import type { DemoConcert } from './demo-seed';
 
@@ -31,8 +31,14 @@ export function startBanner(config: Config, modes: RunModes, url: string, demo: 
       config.gateway.url ? `card gateway at ${config.gateway.url}` : 'built-in sandbox gateway (approves every charge)',
       config.gateway.url ? '' : 'set PAYMENT_GATEWAY_URL=… for a card gateway (npm run gateway:sim runs a simulator)',
     ),
-    row('admin', `X-Admin-Key: ${config.adminApiKey}${config.adminApiKey === 'dev-admin-key' ? '  (the development default: set ADMIN_API_KEY)' : ''}`),
-    row('docs', `${url}/docs   metrics: ${url}/metrics   health: ${url}/health/ready`),
+    // A key the operator chose is a secret: it never reaches the output (and so the logs).
+    row(
+      'admin',
+      config.adminApiKey === DEV_ADMIN_KEY
+        ? `X-Admin-Key: ${DEV_ADMIN_KEY}  (the development default: set ADMIN_API_KEY)`
+        : 'X-Admin-Key: the value of ADMIN_API_KEY (not shown)',
+    ),
+    row('docs', `${url}/docs   metrics: ${url}/metrics   health: ${url}/health/ready   live ops: ${url}/ops`),
   ];
   if (demo) lines.push(row('demo', `concert ${demo.concertId} seeded: 3 schedules × 50 seats (the first priced by section)`));
   lines.push(row('try', `curl -s ${url}/v1/concerts`), '');

@@ -86,6 +86,9 @@ export interface OutboxConfig {
   retentionHours: number;
 }
 
+/** The admin key of development and the demo; the banner shows it, and only it. */
+export const DEV_ADMIN_KEY = 'dev-admin-key';
+
 export class ConfigError extends Error {
   constructor(readonly variable: string, expected: string, got: string) {
     super(`Invalid configuration: ${variable} must be ${expected} (got ${JSON.stringify(got)})`);
@@ -155,8 +158,9 @@ function brokers(env: Env): string[] {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const adminApiKey = text(env, 'ADMIN_API_KEY', 'dev-admin-key');
-  if (adminApiKey.length < 8) throw new ConfigError('ADMIN_API_KEY', 'at least 8 characters', adminApiKey);
+  const adminApiKey = text(env, 'ADMIN_API_KEY', DEV_ADMIN_KEY);
+  // The message names the variable, never the secret's value.
+  if (adminApiKey.length < 8) throw new ConfigError('ADMIN_API_KEY', 'at least 8 characters', `${adminApiKey.length} characters`);
   const config = readConfig(env, adminApiKey);
   // The lock baseline locks seats in Redis: there is no in-process stand-in for it.
   if (config.engine === 'lock' && config.redisUrl === undefined) {

@@ -14,6 +14,7 @@ import { reservationRoutes } from './routes/reservation-routes';
 import { holdsNul, lowerCaseIds } from './input-hygiene';
 import { AJV_OPTIONS } from './validation';
 import { RedisUnavailableError } from '../queue/redis-unavailable';
+import { loggerOptions, requestId } from './logging';
 
 /**
  * Path parameters are UUIDs (36 characters), so 100 is plenty; the router stops matching a longer
@@ -28,7 +29,11 @@ const shown = (url: string) => {
 
 export async function buildApp(services: AppServices): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: services.config.logLevel === 'silent' ? false : { level: services.config.logLevel },
+    logger: services.config.logLevel === 'silent' ? false : loggerOptions(services.config.logLevel),
+    // Every request has an id: the caller's X-Request-Id when it is a sane one, else a fresh UUID.
+    // It is on every log line of the request (pino's reqId) and echoed in the answer.
+    requestIdHeader: false,
+    genReqId: requestId,
     bodyLimit: 1024 * 1024,
     ajv: AJV_OPTIONS,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -47,6 +52,10 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   // The API takes JSON only: a text/plain body is 415 UNSUPPORTED_MEDIA_TYPE, not a string that
   // then fails validation.
   app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
 
   let closing = false;
   app.addHook('preClose', async () => {

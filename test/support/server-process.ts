@@ -13,6 +13,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** What the server wrote to stderr so far (a crash's stack trace, for instance). */
   stderr(): string;
+  /** What it wrote to stdout (its logs and banner); only with `captureStdout`, else ''. */
+  stdout(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -21,17 +23,19 @@ export interface ServerProcess {
  * another Redis, or '' for embedded mode's in-process waiting line. An unset REDIS_URL means the
  * in-process line, so without this default a crash test would silently lose its tokens on restart.
  */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, { captureStdout = false } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const root = path.resolve(__dirname, '../..');
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: root,
     env: { ...process.env, ...GENEROUS_RATE_LIMITS, REDIS_URL: redisUrl, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -45,6 +49,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     url,
     child,
     stderr: () => stderr,
+    stdout: () => stdout,
     kill: (signal) =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
