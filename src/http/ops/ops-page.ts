@@ -10,6 +10,7 @@ export const OPS_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ovation — live operations</title>
+<link rel="icon" href="data:,">
 <style>
   :root { color-scheme: light dark; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --muted: #6e7781; }
   body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; }
