@@ -52,7 +52,7 @@ function rowsFor(report: RunReport): Row[] {
     { label: 'DB rows written / ok', value: (r) => r.db?.tuples_written_per_ok ?? null, ratio: true },
     { label: 'Redis commands / ok', value: (r) => r.redis?.commands_per_ok ?? null, ratio: true },
     { label: 'journal commits / ok (actor)', value: (r) => perOk(r, r.server_metrics['ovation_journal_commit_seconds.count']) },
-    { label: 'journal events / commit (actor)', value: (r) => round(r.server_metrics['ovation_journal_batch_events.avg']) },
+    { label: 'journal events / commit (actor)', value: (r) => round(r.server_metrics['ovation_journal_batch_size.avg']) },
     { label: 'journal commit avg (ms, actor)', value: (r) => round(msOf(r.server_metrics['ovation_journal_commit_seconds.avg'])) },
     { label: 'server CPU % (1 core = 100)', value: (r) => r.cpu_pct.server, ratio: true },
     { label: 'server CPU peak 1 s %', value: (r) => r.cpu_pct.server_peak_1s },
