@@ -534,6 +534,28 @@ describe.each(BACKENDS)('token queue (%s)', (_name, backend) => {
   });
 });
 
+describe.each(BACKENDS)('token queue (%s): stats for operators', (_name, backend) => {
+  test('when tokens walk in, wait and are admitted (by a lookup, by a payment), then stats count them and admit nothing', async () => {
+    const queue = backend.make({ maxActive: 2, activeTtlSeconds: 10 });
+    const concertId = randomUUID();
+    const other = randomUUID();
+    const infos = await issueInOrder(queue, concertId, 5); // 2 walk in, 3 wait
+    await queue.issue('someone', other);
+    const byConcert = async () => Object.fromEntries((await queue.stats()).map((s) => [s.concertId, s]));
+
+    expect(await byConcert()).toEqual({
+      [concertId]: { concertId, waiting: 3, active: 2, admittedTotal: 2 },
+      [other]: { concertId: other, waiting: 0, active: 1, admittedTotal: 1 },
+    });
+    clockMs += 11_000; // both ACTIVE tokens are past their TTL (the waiting ones not past theirs): room for two, but stats admit nobody
+    expect((await byConcert())[concertId]).toMatchObject({ waiting: 3, active: 2, admittedTotal: 2 });
+    await liveInfo(queue, infos[2]!.token); // a lookup admits first: two come in
+    expect((await byConcert())[concertId]).toMatchObject({ waiting: 1, active: 2, admittedTotal: 4 });
+    await queue.expire(infos[2]!.token); // a payment ends one: the last one comes in
+    expect((await byConcert())[concertId]).toMatchObject({ waiting: 0, active: 2, admittedTotal: 5 });
+  });
+});
+
 describe.each(BACKENDS)('token queue (%s): WAITING tokens must be polled', (_name, backend) => {
   const makeQueue = backend.make;
 
