@@ -16,12 +16,21 @@ export const Problem = Type.Object({
 });
 
 // Admin
+/** Seats per row (rows are consecutive seat numbers; README, "Best-available seats"). */
+const RowLength = Type.Integer({
+  minimum: 1,
+  maximum: 100000,
+  description:
+    'Seats per row (default 10 on a schedule). Row 1 is seats 1..rowLength of the schedule; a section with its own rowLength ' +
+    'starts its rows at fromSeat, and the schedule grid resumes after it.',
+});
 export const Section = Type.Object(
   {
     grade: Type.String({ minLength: 1, maxLength: 50 }),
     fromSeat: Type.Integer({ minimum: 1, maximum: 100000 }),
     toSeat: Type.Integer({ minimum: 1, maximum: 100000 }),
     price: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+    rowLength: Type.Optional(RowLength),
   },
   strict,
 );
@@ -30,6 +39,7 @@ export const ScheduleInput = Type.Object(
     startsAt: IsoTime,
     seatCount: Type.Integer({ minimum: 1, maximum: 100000 }),
     price: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+    rowLength: Type.Optional(RowLength),
     sections: Type.Optional(Type.Array(Section, { maxItems: 100 })),
   },
   strict,
@@ -97,6 +107,7 @@ export const SeatMapResponse = Type.Object({
   seats: Type.Array(
     Type.Object({
       seatNo: Type.Integer(),
+      row: Type.Integer({ minimum: 1 }),
       grade: Type.String(),
       price: Type.Integer(),
       status: Type.Union([Type.Literal('AVAILABLE'), Type.Literal('HELD'), Type.Literal('SOLD')]),
