@@ -13,8 +13,8 @@ const SEATS_JSON = prepared(
   'seat-map',
   `
 SELECT coalesce(string_agg(
-  '{"seatNo":' || seat_no || ',"row":' || ${SEAT_ROW} || ',"grade":' || to_json(grade)::text || ',"price":' || price
-    || ',"status":"' || status || '"}', ',' ORDER BY seat_no), '') AS seats
+  '{"seatNo":' || seats.seat_no || ',"row":' || ${SEAT_ROW} || ',"grade":' || to_json(seats.grade)::text
+    || ',"price":' || seats.price || ',"status":"' || seats.status || '"}', ',' ORDER BY seats.seat_no), '') AS seats
 FROM seats JOIN schedules ON schedules.id = seats.schedule_id WHERE seats.schedule_id = $1`,
 );
 

@@ -116,12 +116,26 @@ export const SeatMapResponse = Type.Object({
 });
 
 // Reservations
+export const BestSeats = Type.Object(
+  {
+    quantity: Type.Integer({ minimum: 1, maximum: 100, description: '1..MAX_SEATS_PER_HOLD (more: 422 LIMIT_EXCEEDED)' }),
+    grade: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'only seats of this grade' })),
+    adjacent: Type.Optional(
+      Type.Boolean({ description: 'consecutive seat numbers in one row (default true); false: the lowest-numbered free seats' }),
+    ),
+  },
+  { ...strict, description: 'Let the server choose: the front-most row first, then the lowest seat numbers; no single seat stranded when the row offers another block' },
+);
+/** Exactly one of `seatNos` and `best` (both or neither: 400 VALIDATION_FAILED). */
 export const HoldBody = Type.Object(
   {
     scheduleId: Uuid,
-    seatNos: Type.Array(Type.Integer({ minimum: 1, maximum: 100000 }), { minItems: 1, maxItems: 100, uniqueItems: true }),
+    seatNos: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 100000 }), { minItems: 1, maxItems: 100, uniqueItems: true }),
+    ),
+    best: Type.Optional(BestSeats),
   },
-  strict,
+  { ...strict, oneOf: [{ required: ['seatNos'] }, { required: ['best'] }] },
 );
 export type HoldBody = Static<typeof HoldBody>;
 export const ReservationParams = Type.Object({ reservationId: Uuid }, strict);
@@ -136,6 +150,23 @@ export const Reservation = Type.Object({
   expiresAt: Type.String(),
 });
 export const ReservationsResponse = Type.Object({ reservations: Type.Array(Reservation) });
+export const SeatHistoryParams = Type.Object({ scheduleId: Uuid, seatNo: Type.Integer({ minimum: 1, maximum: 100000 }) }, strict);
+export const SeatHistoryResponse = Type.Object({
+  scheduleId: Uuid,
+  seatNo: Type.Integer(),
+  source: Type.Union([Type.Literal('journal'), Type.Literal('reservations')], {
+    description: "journal (actor engine: every decision); reservations (baselines: derived from reservation rows, no extensions)",
+  }),
+  events: Type.Array(
+    Type.Object({
+      seq: Type.Integer({ description: "the journal's sequence number (on the baselines: the place in this list)" }),
+      type: Type.Union(['HELD', 'EXTENDED', 'CANCELLED', 'EXPIRED', 'SOLD'].map((t) => Type.Literal(t))),
+      reservationId: Uuid,
+      userId: Uuid,
+      at: Type.String(),
+    }),
+  ),
+});
 
 // Balance and payments
 export const IdempotencyHeaders = Type.Object({

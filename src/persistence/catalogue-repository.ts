@@ -133,8 +133,8 @@ export class CatalogueRepository {
 /** Grade, price and row of every seat (the actor's catalogue, the baselines' seat layout). */
 export async function loadSeatCatalogue(db: Pool, scheduleId: string): Promise<SeatCatalogue | undefined> {
   const { rows } = await db.query<{ grade: string; price: number; row: number }>(
-    `SELECT grade, price, ${SEAT_ROW} AS row FROM seats JOIN schedules ON schedules.id = seats.schedule_id
-     WHERE seats.schedule_id = $1 ORDER BY seat_no`,
+    `SELECT seats.grade, seats.price, ${SEAT_ROW} AS row FROM seats JOIN schedules ON schedules.id = seats.schedule_id
+     WHERE seats.schedule_id = $1 ORDER BY seats.seat_no`,
     [scheduleId],
   );
   if (rows.length === 0) return undefined;

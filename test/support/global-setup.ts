@@ -29,6 +29,8 @@ async function buildTemplate(): Promise<void> {
   }
   await withAdminClient(async (client) => {
     try {
+      // When it was built: runs of other branches (other migrations) leave it alone while it is young.
+      await client.query(`COMMENT ON DATABASE ${building} IS 'built ${Math.floor(Date.now() / 1000)}'`);
       await client.query(`ALTER DATABASE ${building} RENAME TO ${TEMPLATE_DATABASE}`);
     } catch {
       await client.query(`DROP DATABASE IF EXISTS ${building}`); // another run built it first
@@ -39,14 +41,23 @@ async function buildTemplate(): Promise<void> {
 async function dropLeftovers(): Promise<void> {
   const now = Date.now() / 1000;
   await withAdminClient(async (client) => {
-    const { rows } = await client.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'ovation\\_t\\_%' OR (datname LIKE 'ovation\\_tpl\\_%' AND datname <> $1)`,
+    const { rows } = await client.query<{ datname: string; comment: string | null }>(
+      `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database
+       WHERE datname LIKE 'ovation\\_t\\_%' OR (datname LIKE 'ovation\\_tpl\\_%' AND datname <> $1)`,
       [TEMPLATE_DATABASE],
     );
-    for (const { datname } of rows) {
-      const born = createdAt(datname);
-      const abandoned = datname.startsWith(TEST_DATABASE_PREFIX) ? born === undefined || now - born > ABANDONED_AFTER_SECONDS : true;
+    for (const { datname, comment } of rows) {
+      // Another template may belong to a run of another branch on this server (other migrations):
+      // dropping it would fail that run's next clone, so only templates built hours ago go.
+      const born = datname.startsWith(TEST_DATABASE_PREFIX) ? createdAt(datname) : templateBuiltAt(comment);
+      const abandoned = born === undefined || now - born > ABANDONED_AFTER_SECONDS;
       if (abandoned) await client.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => undefined); // in use: next time
     }
   });
+}
+
+function templateBuiltAt(comment: string | null): number | undefined {
+  const match = /^built (\d+)$/.exec(comment ?? '');
+  // No build time: one being built right now, or one from before build times were recorded (a few MB): left alone.
+  return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
 }

@@ -67,7 +67,7 @@ function allBlocks(s: Scenario): number[][] {
 function strandsSingle(s: Scenario, block: number[]): boolean {
   const { rows, seatCount } = s.layout;
   const row = rows[block[0]! - 1];
-  const freeAfter = (n: number) => n >= 1 && n <= seatCount && rows[n - 1] === row && s.free[n - 1] && !block.includes(n);
+  const freeAfter = (n: number) => n >= 1 && n <= seatCount && rows[n - 1] === row && s.free[n - 1] === true && !block.includes(n);
   const first = block[0]!;
   const last = block[block.length - 1]!;
   return (freeAfter(first - 1) && !freeAfter(first - 2)) || (freeAfter(last + 1) && !freeAfter(last + 2));
