@@ -150,7 +150,11 @@ export const Reservation = Type.Object({
   expiresAt: Type.String(),
 });
 export const ReservationsResponse = Type.Object({ reservations: Type.Array(Reservation) });
-export const SeatHistoryParams = Type.Object({ scheduleId: Uuid, seatNo: Type.Integer({ minimum: 1, maximum: 100000 }) }, strict);
+/** Path parameters are text (the validator does not coerce): a seat number is 1..100000 written plainly. */
+export const SeatHistoryParams = Type.Object(
+  { scheduleId: Uuid, seatNo: Type.String({ pattern: '^(100000|[1-9][0-9]{0,4})$', description: 'seat number, 1..100000' }) },
+  strict,
+);
 export const SeatHistoryResponse = Type.Object({
   scheduleId: Uuid,
   seatNo: Type.Integer(),

@@ -3,9 +3,7 @@
  * renamed, so no run ever clones a half-migrated one), and clear leftovers of runs that died
  * hours ago. Databases of runs still going are left alone.
  */
-import { createPool } from '../../src/persistence/database';
-import { migrate } from '../../src/persistence/migrate';
-import { createdAt, databaseUrl, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, withAdminClient } from './test-database';
+import { buildTemplate, createdAt, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, withAdminClient } from './test-database';
 
 const ABANDONED_AFTER_SECONDS = 3 * 3600;
 
@@ -16,26 +14,6 @@ export default async function globalSetup(): Promise<void> {
   });
   if (!exists) await buildTemplate();
   await dropLeftovers();
-}
-
-async function buildTemplate(): Promise<void> {
-  const building = `${TEMPLATE_DATABASE}_${process.pid}`;
-  await withAdminClient((client) => client.query(`CREATE DATABASE ${building}`));
-  const pool = createPool(databaseUrl(building), 1);
-  try {
-    await migrate(pool);
-  } finally {
-    await pool.end();
-  }
-  await withAdminClient(async (client) => {
-    try {
-      // When it was built: runs of other branches (other migrations) leave it alone while it is young.
-      await client.query(`COMMENT ON DATABASE ${building} IS 'built ${Math.floor(Date.now() / 1000)}'`);
-      await client.query(`ALTER DATABASE ${building} RENAME TO ${TEMPLATE_DATABASE}`);
-    } catch {
-      await client.query(`DROP DATABASE IF EXISTS ${building}`); // another run built it first
-    }
-  });
 }
 
 async function dropLeftovers(): Promise<void> {

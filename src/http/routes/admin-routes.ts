@@ -44,10 +44,10 @@ export function adminRoutes(app: FastifyInstance, services: AppServices): void {
     },
   );
 
-  app.get<{ Params: { scheduleId: string; seatNo: number } }>(
+  app.get<{ Params: { scheduleId: string; seatNo: string } }>(
     '/v1/admin/schedules/:scheduleId/seats/:seatNo/history',
     { onRequest: requireAdmin, schema: { headers: AdminKeyHeaders, params: SeatHistoryParams, response: { 200: SeatHistoryResponse } } },
-    async (request) => services.seatHistory.of(request.params.scheduleId, request.params.seatNo),
+    async (request) => services.seatHistory.of(request.params.scheduleId, Number(request.params.seatNo)),
   );
 
   app.get(
