@@ -2,7 +2,8 @@
  * The `sql` baseline: no Redis, no application locks. A hold is one transaction around a
  * conditional UPDATE of the seat rows (all or nothing), the strongest lock-free database design
  * we know; release, payment and expiry are the shared conditional statements and transactions of
- * this folder. Seat maps are read from the seats table on every request.
+ * this folder. A best-available hold locks its chosen seats with SELECT … FOR UPDATE SKIP LOCKED
+ * and chooses again around seats a concurrent hold has (best-seat-search.ts). Seat maps are read from the seats table on every request.
  */
 import type {
   BestSeatsHold,
