@@ -18,6 +18,8 @@ export interface Config {
   adminApiKey: string;
   engine: EngineName;
   holdTtlSeconds: number;
+  /** An extended hold never lasts past its creation + this (at least holdTtlSeconds). */
+  holdMaxSeconds: number;
   maxSeatsPerHold: number;
   queueMaxActive: number;
   /** Actors with per-schedule metric series: the hottest N (bounded cardinality). */
@@ -157,6 +159,20 @@ function brokers(env: Env): string[] {
   return list;
 }
 
+/**
+ * HOLD_MAX_SECONDS below HOLD_TTL_SECONDS would make a fresh hold outlive its own maximum: refused
+ * when set so. Unset, it is 900 or HOLD_TTL_SECONDS when that is longer, so raising the TTL alone
+ * never stops start-up.
+ */
+function holdMaxSeconds(env: Env): number {
+  const ttl = integer(env, 'HOLD_TTL_SECONDS', 300, 1, 86400);
+  const raw = env.HOLD_MAX_SECONDS;
+  if (raw === undefined || raw === '') return Math.max(900, ttl);
+  const max = integer(env, 'HOLD_MAX_SECONDS', 900, 1, 7 * 86400);
+  if (max < ttl) throw new ConfigError('HOLD_MAX_SECONDS', `at least HOLD_TTL_SECONDS (${ttl})`, raw);
+  return max;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const adminApiKey = text(env, 'ADMIN_API_KEY', DEV_ADMIN_KEY);
   // The message names the variable, never the secret's value.
@@ -181,6 +197,7 @@ function readConfig(env: Env, adminApiKey: string): Config {
     adminApiKey,
     engine: oneOf(env, 'RESERVATION_ENGINE', 'actor', ENGINES),
     holdTtlSeconds: integer(env, 'HOLD_TTL_SECONDS', 300, 1, 86400),
+    holdMaxSeconds: holdMaxSeconds(env),
     maxSeatsPerHold: integer(env, 'MAX_SEATS_PER_HOLD', 4, 1, 100),
     queueMaxActive: integer(env, 'QUEUE_MAX_ACTIVE', 1000, 1, 10_000_000),
     metricsTopActors: integer(env, 'METRICS_TOP_ACTORS', 10, 0, 1_000),

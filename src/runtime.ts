@@ -38,6 +38,7 @@ import { ChargeService } from './services/charge-service';
 import { PaymentService } from './services/payment-service';
 import { ReservationService } from './services/reservation-service';
 import { ScheduleDirectory } from './services/schedule-directory';
+import { SeatHistoryService } from './services/seat-history-service';
 import { TokenGuard } from './services/token-guard';
 
 export interface Ovation {
@@ -129,6 +130,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     catalogue,
     schedules,
     reservations: new ReservationService(engine, schedules, reservationsRepo, tokens, config.maxSeatsPerHold),
+    seatHistory: new SeatHistoryService(engine, schedules),
     balances: new BalanceService(balancesRepo),
     charges: new ChargeService(
       charges,

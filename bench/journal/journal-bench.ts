@@ -68,6 +68,7 @@ async function run(writer: 'group commit' | 'per command', schedules: number, ar
       loadCatalogue: (id) => catalogue.loadSeatCatalogue(id),
       settings: {
         holdTtlMs: 600_000,
+        holdMaxMs: 900_000,
         maxSeatsPerUser: 4,
         outboxTopic: 'bench',
         snapshotEveryEvents: Number(process.env.BENCH_SNAPSHOT_EVERY ?? 10_000),

@@ -8,8 +8,12 @@ import { MailboxFullError, RequestTimeoutError } from './actor-errors';
 import { GroupCommitter, type GroupCommitObserver } from './group-committer';
 import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
 import type { ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-messages';
+import { seatHistoryFromJournal } from '../persistence/seat-history-store';
 import type {
   ActorInfo,
+  ExtendRequest,
+  ExtendResult,
+  SeatHistory,
   HoldRequest,
   HoldResult,
   PayRequest,
@@ -74,10 +78,10 @@ export class ActorEngine implements ReservationEngine {
   }
 
   async hold(request: HoldRequest): Promise<HoldResult> {
-    const { reservationId, userId, scheduleId, seatNos, idempotency } = request;
+    const { reservationId, userId, scheduleId, idempotency } = request;
     const reply = await this.ask(scheduleId, {
       type: 'Hold',
-      command: { reservationId, userId, seatNos },
+      command: request.best ? { reservationId, userId, best: request.best } : { reservationId, userId, seatNos: request.seatNos },
       ...(idempotency ? { idempotency } : {}),
     });
     if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
@@ -107,6 +111,21 @@ export class ActorEngine implements ReservationEngine {
     if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
     if (reply.kind !== 'released') throw unexpected(reply);
     return { ok: true, reservation: { ...reservation, status: 'CANCELLED' } };
+  }
+
+  async extend(request: ExtendRequest): Promise<ExtendResult> {
+    const { reservation, userId } = request;
+    const reply = await this.ask(reservation.scheduleId, {
+      type: 'Extend',
+      command: { reservationId: reservation.reservationId, userId },
+    });
+    if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
+    if (reply.kind !== 'extended') throw unexpected(reply);
+    return { ok: true, reservation: { ...reservation, status: 'HELD', expiresAt: new Date(reply.hold.expiresAt).toISOString() } };
+  }
+
+  seatHistory(scheduleId: string, seatNo: number): Promise<SeatHistory> {
+    return seatHistoryFromJournal(this.options.db, scheduleId, seatNo);
   }
 
   async pay(request: PayRequest): Promise<PayResult> {

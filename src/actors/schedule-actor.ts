@@ -198,8 +198,12 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       }
       case 'Hold': {
         if (!reply.decide()) return; // answered (503) while it waited: never decided
-        const command = { ...message.command, type: 'Hold' as const, now, holdTtlMs: settings.holdTtlMs };
-        const decision = decide(live.state, { ...command, maxSeatsPerUser: settings.maxSeatsPerUser });
+        const rules = { now, holdTtlMs: settings.holdTtlMs, maxSeatsPerUser: settings.maxSeatsPerUser };
+        // Best seats are chosen right here, from this state: no other command runs in between.
+        const decision = decide(
+          live.state,
+          'best' in message.command ? { ...message.command, type: 'HoldBest', ...rules } : { ...message.command, type: 'Hold', ...rules },
+        );
         if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
         const held = decision.events[0] as Extract<ScheduleEvent, { type: 'SeatsHeld' }>;
         // The client's key rides on the event, so the same statement writes it on the reservation row.
@@ -224,6 +228,21 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
         if (message.idempotencyKey !== undefined) Object.assign(decision.events[0]!, { idempotencyKey: message.idempotencyKey });
         this.commit(live, decision.events).then(
           () => reply.ok({ kind: 'released', hold }),
+          (error: Error) => reply.fail(error),
+        );
+        return;
+      }
+      case 'Extend': {
+        if (!reply.decide()) return;
+        const { reservationId } = message.command;
+        // A hold being paid for is decided by its payment, as for a release.
+        if (live.paying.has(reservationId)) return reply.ok({ kind: 'rejected', rejection: { code: 'RESERVATION_NOT_HELD' } });
+        const decision = decide(live.state, { ...message.command, type: 'Extend', now, holdTtlMs: settings.holdTtlMs, holdMaxMs: settings.holdMaxMs });
+        if (!decision.ok) return reply.ok({ kind: 'rejected', rejection: decision.rejection });
+        const extended = decision.events[0] as Extract<ScheduleEvent, { type: 'HoldExtended' }>;
+        const hold: Hold = { ...live.state.holds.get(reservationId)!, expiresAt: extended.expiresAt };
+        this.commit(live, decision.events).then(
+          () => reply.ok({ kind: 'extended', hold }),
           (error: Error) => reply.fail(error),
         );
         return;
@@ -335,7 +354,8 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
 
   private applyLocally(live: Live, event: ScheduleEvent): void {
     applyEvent(live.state, event);
-    if (event.type === 'SeatsHeld') {
+    if (event.type === 'SeatsHeld' || event.type === 'HoldExtended') {
+      // An extension replaces the hold's timer: it fires at the new expiry, not the old.
       live.expiryTimers.arm(event.reservationId, event.expiresAt);
     } else {
       live.expiryTimers.clear(event.reservationId);
@@ -377,6 +397,6 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
 }
 
 function holdOf(event: Extract<ScheduleEvent, { type: 'SeatsHeld' }>): Hold {
-  const { reservationId, userId, seatNos, amount, expiresAt } = event;
-  return { reservationId, userId, seatNos, amount, expiresAt };
+  const { reservationId, userId, seatNos, amount, expiresAt, at } = event;
+  return { reservationId, userId, seatNos, amount, expiresAt, heldAt: at };
 }

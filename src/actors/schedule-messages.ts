@@ -11,9 +11,17 @@ type Command<T extends ScheduleCommand['type']> = Omit<Extract<ScheduleCommand, 
 
 export type PaymentDetails = Omit<PaymentCommand, 'confirmedAt' | 'seatNos' | 'amount' | 'scheduleId'>;
 
+type Settled = 'holdTtlMs' | 'maxSeatsPerUser';
+
 export type ScheduleMessage =
-  | { type: 'Hold'; command: Omit<Command<'Hold'>, 'holdTtlMs' | 'maxSeatsPerUser'>; idempotency?: HoldIdempotency }
+  | {
+      type: 'Hold';
+      /** Named seats, or the best available ones (chosen by the actor when it decides). */
+      command: Omit<Command<'Hold'>, Settled> | Omit<Command<'HoldBest'>, Settled>;
+      idempotency?: HoldIdempotency;
+    }
   | { type: 'Release'; command: Command<'Release'>; idempotencyKey?: string }
+  | { type: 'Extend'; command: Omit<Command<'Extend'>, 'holdTtlMs' | 'holdMaxMs'> }
   | { type: 'Pay'; command: Command<'Confirm'>; payment: PaymentDetails }
   | { type: 'Expire'; reservationId: string }
   | { type: 'Load' };
@@ -21,12 +29,15 @@ export type ScheduleMessage =
 export type ScheduleReply =
   | { kind: 'held'; hold: Hold }
   | { kind: 'released'; hold: Hold }
+  | { kind: 'extended'; hold: Hold }
   | { kind: 'paid'; outcome: PaymentOutcome }
   | { kind: 'rejected'; rejection: Rejection }
   | { kind: 'loaded' };
 
 export interface ScheduleActorSettings {
   holdTtlMs: number;
+  /** An extension never moves a hold's expiry past its creation + this. */
+  holdMaxMs: number;
   maxSeatsPerUser: number;
   outboxTopic: string;
   snapshotEveryEvents: number;

@@ -47,7 +47,8 @@ export class SeatMapView {
   }
 
   applyCommitted(event: ScheduleEvent): void {
-    if (event.type === 'PaymentDeclined') return;
+    // Neither moves a seat (an extension changes only when the hold ends).
+    if (event.type === 'PaymentDeclined' || event.type === 'HoldExtended') return;
     if (event.type === 'SeatsHeld') {
       this.seatsOf.set(event.reservationId, event.seatNos);
       this.mark(event.seatNos, HELD);
@@ -68,6 +69,7 @@ export class SeatMapView {
     for (let index = 0; index < this.catalogue.seatCount; index++) {
       seats[index] = JSON.stringify({
         seatNo: index + 1,
+        row: this.catalogue.rows[index],
         grade: this.catalogue.grades[index],
         price: this.catalogue.prices[index],
         status: STATUS_NAMES[this.status[index]!],

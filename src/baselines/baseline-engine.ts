@@ -3,7 +3,10 @@
  * sweeper), the in-memory seat-range check, and the reads that need no lock.
  */
 import type { Pool } from 'pg';
-import type { ActorInfo, HoldRequest, HoldResult } from '../engine/reservation-engine';
+import type { ActorInfo, BestSeatsHold, HoldResult, NamedSeatsHold, SeatHistory } from '../engine/reservation-engine';
+import { seatHistoryFromReservations } from '../persistence/seat-history-store';
+import { heldSeats } from './hold-insert';
+import { SeatLayouts } from './seat-layouts';
 import type { BaselineEngineOptions } from './engine-options';
 import type { ExpirySweeper } from './expiry-sweeper';
 import { InFlight } from './in-flight';
@@ -16,13 +19,18 @@ export abstract class BaselineEngine {
   protected readonly now: () => number;
   protected readonly inFlight: InFlight;
   protected abstract readonly sweeper: ExpirySweeper;
+  protected readonly layouts: SeatLayouts;
   private readonly seatCounts: SeatCounts;
 
-  constructor(engine: string, options: BaselineEngineOptions) {
-    this.db = options.db;
-    this.now = options.now ?? Date.now;
+  constructor(
+    engine: string,
+    private readonly baselineOptions: BaselineEngineOptions,
+  ) {
+    this.db = baselineOptions.db;
+    this.now = baselineOptions.now ?? Date.now;
     this.inFlight = new InFlight(engine);
-    this.seatCounts = new SeatCounts(options.db);
+    this.seatCounts = new SeatCounts(baselineOptions.db);
+    this.layouts = new SeatLayouts(baselineOptions.db);
   }
 
   async start(): Promise<void> {
@@ -47,8 +55,25 @@ export abstract class BaselineEngine {
     return [];
   }
 
+  /** No journal here: derived from the reservation rows (src/persistence/seat-history-store.ts). */
+  seatHistory(scheduleId: string, seatNo: number): Promise<SeatHistory> {
+    return seatHistoryFromReservations(this.db, scheduleId, seatNo);
+  }
+
+  /**
+   * A best-available hold's refusal before any seat is chosen, in the actor engine's order: the
+   * per-user limit (re-checked race-free by the insert), then a schedule without seats.
+   */
+  protected async refuseBestBeforeChoice({ scheduleId, userId, best }: BestSeatsHold, now: number): Promise<HoldResult | undefined> {
+    const { maxSeatsPerUser } = this.baselineOptions;
+    const held = await heldSeats(this.db, scheduleId, userId, now);
+    if (held + best.quantity > maxSeatsPerUser) return { ok: false, rejection: { code: 'LIMIT_EXCEEDED', limit: maxSeatsPerUser, held } };
+    if (!(await this.layouts.of(scheduleId))) return { ok: false, rejection: { code: 'NO_BEST_SEATS', best } };
+    return undefined;
+  }
+
   /** Out of range is decided in memory, before any lock or transaction (as the actor engine does). */
-  protected async refuseOutOfRange({ scheduleId, seatNos }: HoldRequest): Promise<HoldResult | undefined> {
+  protected async refuseOutOfRange({ scheduleId, seatNos }: NamedSeatsHold): Promise<HoldResult | undefined> {
     if (seatNos.length === 0) throw new RangeError('a hold needs at least one seat');
     const outOfRange = seatsOutOfRange(seatNos, await this.seatCounts.of(scheduleId));
     return outOfRange.length > 0 ? { ok: false, rejection: { code: 'SEAT_OUT_OF_RANGE', seatNos: outOfRange } } : undefined;

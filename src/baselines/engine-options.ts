@@ -6,6 +6,8 @@ export interface BaselineEngineOptions {
   /** The caller's pool: an engine never creates its own (the composition root sizes it). */
   db: Pool;
   holdTtlMs: number;
+  /** An extension never moves a hold's expiry past its creation + this. */
+  holdMaxMs: number;
   /** Seats one user may hold at once on one schedule (the actor engine's rule). */
   maxSeatsPerUser: number;
   outboxTopic: string;

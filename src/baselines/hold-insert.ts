@@ -11,7 +11,7 @@
  * COMMITTED), so it sees every hold committed by the previous owner of the lock.
  */
 import { createHash } from 'node:crypto';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { HoldIdempotency } from '../engine/reservation-engine';
 import type { Reservation } from '../persistence/reservation-repository';
 import { prepared } from './prepared';
@@ -93,6 +93,22 @@ export async function insertHoldWithinLimit(
   );
   const row = rows[0]!;
   return { inserted: row.inserted, held: row.held };
+}
+
+const HELD_SEATS = prepared(
+  'held-seats',
+  `SELECT coalesce(sum(cardinality(seat_nos)), 0)::int AS seats FROM reservations
+   WHERE schedule_id = $1 AND user_id = $2 AND status = 'HELD' AND expires_at > $3`,
+);
+
+/**
+ * Seats the user holds on the schedule now. A best-available hold checks the limit with it before
+ * it chooses seats (the actor engine's order: a user at the limit hears 422, not "no seats"); the
+ * insert above re-checks it under the advisory lock, which is what makes the limit race-free.
+ */
+export async function heldSeats(db: Pool | PoolClient, scheduleId: string, userId: string, now: number): Promise<number> {
+  const { rows } = await db.query<{ seats: number }>(HELD_SEATS([scheduleId, userId, new Date(now)]));
+  return rows[0]?.seats ?? 0;
 }
 
 /** What hold() answers once the row is committed. */

@@ -12,7 +12,11 @@
  * concurrent request on the same reservation is running and its outcome decides ours.
  */
 import type {
+  BestSeatsHold,
+  ExtendRequest,
+  ExtendResult,
   HoldRequest,
+  NamedSeatsHold,
   HoldResult,
   PayRequest,
   PayResult,
@@ -31,6 +35,8 @@ import {
   type LockEngineOptions,
 } from './engine-options';
 import { ExpirySweeper } from './expiry-sweeper';
+import { freeSeats, searchBestSeats } from './best-seat-search';
+import { extendHold } from './hold-extension';
 import { beginWithUserHoldLock, heldReservation, insertHoldWithinLimit } from './hold-insert';
 import { payHold } from './hold-payment';
 import { releaseHold } from './hold-release';
@@ -74,7 +80,20 @@ export class LockEngine extends BaselineEngine implements ReservationEngine {
   }
 
   hold(request: HoldRequest): Promise<HoldResult> {
-    return this.inFlight.run(() => this.lockedHold(request));
+    return this.inFlight.run(() => (request.best ? this.lockedHoldBest(request) : this.lockedHold(request)));
+  }
+
+  /** Seats do not change: no seat-map invalidation. */
+  extend(request: ExtendRequest): Promise<ExtendResult> {
+    const { reservation, userId } = request;
+    const { holdTtlMs, holdMaxMs } = this.options;
+    return this.inFlight.run(() =>
+      this.underReservationLock(
+        reservation,
+        () => extendHold(this.db, reservation.reservationId, userId, this.now(), { holdTtlMs, holdMaxMs }),
+        { changesSeats: false },
+      ),
+    );
   }
 
   release(request: ReleaseRequest): Promise<ReleaseResult> {
@@ -99,13 +118,35 @@ export class LockEngine extends BaselineEngine implements ReservationEngine {
   }
 
 
-  private async lockedHold(request: HoldRequest): Promise<HoldResult> {
+  /**
+   * Best-available: choose from the free seats (read once from the table), then the named-seat
+   * path with seat locks tried once each: a busy lock (someone is taking that seat) or a seat found
+   * taken under FOR UPDATE drops those seats from the free set, and the choice is made again.
+   */
+  private async lockedHoldBest(request: BestSeatsHold): Promise<HoldResult> {
+    const { scheduleId, best } = request;
+    const refused = await this.refuseBestBeforeChoice(request, this.now());
+    if (refused) return refused;
+    const layout = (await this.layouts.of(scheduleId))!;
+    const free = await freeSeats(this.db, scheduleId);
+    const result = await searchBestSeats<HoldResult>(layout, free, best, async (seatNos) => {
+      const attempt = await this.lockedHold({ ...request, best: undefined, seatNos }, 0);
+      if (!attempt.ok && attempt.rejection.code === 'SEAT_UNAVAILABLE') return { done: false, unavailable: attempt.rejection.seatNos };
+      return { done: true, value: attempt };
+    });
+    return result ?? { ok: false, rejection: { code: 'NO_BEST_SEATS', best } };
+  }
+
+  private async lockedHold(request: NamedSeatsHold, lockWaitMs?: number): Promise<HoldResult> {
     const { scheduleId, seatNos } = request;
     const outOfRange = await this.refuseOutOfRange(request);
     if (outOfRange) return outOfRange;
     const ordered = lockOrder(seatNos);
     const keys = scheduleLockKeys(this.options.keyPrefix, scheduleId);
-    const acquired = await this.locks.acquireInOrder(ordered.map((seatNo) => keys.seat(seatNo)));
+    const acquired = await this.locks.acquireInOrder(
+      ordered.map((seatNo) => keys.seat(seatNo)),
+      lockWaitMs,
+    );
     if (!acquired.ok) {
       return { ok: false, rejection: { code: 'SEAT_UNAVAILABLE', seatNos: [ordered[acquired.busyIndex]!] } };
     }
@@ -123,7 +164,7 @@ export class LockEngine extends BaselineEngine implements ReservationEngine {
    * hold-insert.ts), SELECT … FOR UPDATE of the seats, limit check + insert + seat update in one
    * statement, COMMIT (or ROLLBACK).
    */
-  private holdInDatabase(request: HoldRequest, ordered: number[]): Promise<HoldResult> {
+  private holdInDatabase(request: NamedSeatsHold, ordered: number[]): Promise<HoldResult> {
     const { reservationId, userId, scheduleId, seatNos, idempotency } = request;
     const { holdTtlMs, maxSeatsPerUser } = this.options;
     const now = this.now();
@@ -142,8 +183,12 @@ export class LockEngine extends BaselineEngine implements ReservationEngine {
     );
   }
 
-  /** Runs `work` holding the reservation's Redis lock; a change it commits invalidates the seat map. */
-  private async underReservationLock<T extends { ok: boolean }>(reservation: Reservation, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` holding the reservation's Redis lock; a change of seats it commits invalidates the seat map. */
+  private async underReservationLock<T extends { ok: boolean }>(
+    reservation: Reservation,
+    work: () => Promise<T>,
+    { changesSeats } = { changesSeats: true },
+  ): Promise<T> {
     const key = scheduleLockKeys(this.options.keyPrefix, reservation.scheduleId).reservation(reservation.reservationId);
     const acquired = await this.locks.acquireInOrder([key]);
     if (!acquired.ok) throw new LockBusyError(`reservation ${reservation.reservationId}`);
@@ -152,7 +197,7 @@ export class LockEngine extends BaselineEngine implements ReservationEngine {
       result = await work();
       return result;
     } finally {
-      await this.afterChange(acquired.lease, result?.ok ? reservation.scheduleId : undefined);
+      await this.afterChange(acquired.lease, result?.ok && changesSeats ? reservation.scheduleId : undefined);
     }
   }
 

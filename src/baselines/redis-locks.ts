@@ -58,10 +58,13 @@ export class RedisLocks {
     this.releaseScript = (...args) => command.apply(redis, args);
   }
 
-  /** Takes every key in the given order, or none: `busyIndex` is the key that stayed busy. */
-  async acquireInOrder(keys: string[]): Promise<Acquisition> {
+  /**
+   * Takes every key in the given order, or none: `busyIndex` is the key that stayed busy. `waitMs`
+   * 0 tries each key once (best-available seats: a busy seat is one to choose around, not wait for).
+   */
+  async acquireInOrder(keys: string[], waitMs = this.waitMs): Promise<Acquisition> {
     const lease: LockLease = { keys: [], token: randomBytes(16).toString('base64url') };
-    const deadline = Date.now() + this.waitMs;
+    const deadline = Date.now() + waitMs;
     let backoffMs = FIRST_BACKOFF_MS;
     try {
       for (let index = 0; index < keys.length; index++) {

@@ -6,15 +6,16 @@
  * process instead of blocking the event loop (and every other request) for that long.
  */
 import type { Pool } from 'pg';
+import { SEAT_ROW } from '../persistence/catalogue-repository';
 import { prepared } from './prepared';
 
 const SEATS_JSON = prepared(
   'seat-map',
   `
 SELECT coalesce(string_agg(
-  '{"seatNo":' || seat_no || ',"grade":' || to_json(grade)::text || ',"price":' || price
-    || ',"status":"' || status || '"}', ',' ORDER BY seat_no), '') AS seats
-FROM seats WHERE schedule_id = $1`,
+  '{"seatNo":' || seats.seat_no || ',"row":' || ${SEAT_ROW} || ',"grade":' || to_json(seats.grade)::text
+    || ',"price":' || seats.price || ',"status":"' || seats.status || '"}', ',' ORDER BY seats.seat_no), '') AS seats
+FROM seats JOIN schedules ON schedules.id = seats.schedule_id WHERE seats.schedule_id = $1`,
 );
 
 const AVAILABLE = prepared(

@@ -22,6 +22,7 @@ export function createEngine({ config, db, redis, metrics, catalogue }: EngineDe
   const baseline = {
     db,
     holdTtlMs: config.holdTtlSeconds * 1000,
+    holdMaxMs: config.holdMaxSeconds * 1000,
     maxSeatsPerUser: config.maxSeatsPerHold,
     outboxTopic: config.kafkaTopicConfirmed,
     // Expired holds are freed within a quarter of their life (at most a second late).
@@ -40,6 +41,7 @@ export function createEngine({ config, db, redis, metrics, catalogue }: EngineDe
         loadCatalogue: (scheduleId) => catalogue.loadSeatCatalogue(scheduleId),
         settings: {
           holdTtlMs: config.holdTtlSeconds * 1000,
+          holdMaxMs: config.holdMaxSeconds * 1000,
           maxSeatsPerUser: config.maxSeatsPerHold,
           outboxTopic: config.kafkaTopicConfirmed,
           snapshotEveryEvents: config.actor.snapshotEveryEvents,

@@ -5,6 +5,7 @@
 import type { Rejection, ScheduleCommand } from './schedule-commands';
 import type { ScheduleEvent } from './schedule-events';
 import type { Hold, ScheduleState } from './schedule-state';
+import { pickBestSeats } from './best-available';
 
 export type Decision = { ok: true; events: ScheduleEvent[] } | { ok: false; rejection: Rejection };
 
@@ -35,6 +36,35 @@ function decideHold(state: ScheduleState, command: Extract<ScheduleCommand, { ty
   });
 }
 
+/**
+ * The seats are chosen here, against this state, so nothing can take them between the choice and
+ * the hold; the event names them like any hold (a replay never chooses again). The per-user limit
+ * is checked first: a user at their limit hears 422, not that no seats are left.
+ */
+function decideHoldBest(state: ScheduleState, command: Extract<ScheduleCommand, { type: 'HoldBest' }>): Decision {
+  const held = state.heldSeatsByUser.get(command.userId) ?? 0;
+  if (held + command.best.quantity > command.maxSeatsPerUser) {
+    return reject({ code: 'LIMIT_EXCEEDED', limit: command.maxSeatsPerUser, held });
+  }
+  const seatNos = pickBestSeats(state.catalogue, (seatNo) => state.seatOwner[seatNo - 1] === null, command.best);
+  if (!seatNos) return reject({ code: 'NO_BEST_SEATS', best: command.best });
+  const { best: _best, ...rest } = command;
+  return decideHold(state, { ...rest, type: 'Hold', seatNos });
+}
+
+/**
+ * Never past heldAt + holdMaxMs and never earlier than it was; a hold already at its maximum is
+ * refused (nothing would move) rather than answered with an unchanged expiry.
+ */
+function decideExtend(state: ScheduleState, command: Extract<ScheduleCommand, { type: 'Extend' }>): Decision {
+  const hold = ownedLiveHold(state, command.reservationId, command.userId, command.now);
+  if (isRejection(hold)) return reject(hold);
+  const cap = hold.heldAt + command.holdMaxMs;
+  if (hold.expiresAt >= cap) return reject({ code: 'HOLD_EXTENSION_LIMIT', expiresAt: hold.expiresAt });
+  const expiresAt = Math.max(hold.expiresAt, Math.min(command.now + command.holdTtlMs, cap));
+  return accept({ type: 'HoldExtended', reservationId: hold.reservationId, expiresAt, at: command.now });
+}
+
 /** A live hold that the given user may act on, or the reason they may not. */
 function ownedLiveHold(state: ScheduleState, reservationId: string, userId: string, now: number): Hold | Rejection {
   const hold = state.holds.get(reservationId);
@@ -51,6 +81,10 @@ export function decide(state: ScheduleState, command: ScheduleCommand): Decision
   switch (command.type) {
     case 'Hold':
       return decideHold(state, command);
+    case 'HoldBest':
+      return decideHoldBest(state, command);
+    case 'Extend':
+      return decideExtend(state, command);
     case 'Release': {
       const hold = ownedLiveHold(state, command.reservationId, command.userId, command.now);
       if (isRejection(hold)) return reject(hold);

@@ -14,6 +14,8 @@ export type ScheduleEvent =
     }
   | { type: 'HoldReleased'; reservationId: string; at: number; idempotencyKey?: string }
   | { type: 'HoldExpired'; reservationId: string; at: number }
+  /** A live hold's expiry moved (POST /v1/reservations/{id}/extension). */
+  | { type: 'HoldExtended'; reservationId: string; expiresAt: number; at: number }
   | { type: 'SeatsSold'; reservationId: string; paymentId: string; at: number }
   /**
    * A payment attempt the money side refused (balance, or its Idempotency-Key taken meanwhile).

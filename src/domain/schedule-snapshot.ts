@@ -4,8 +4,12 @@
  */
 import { emptyState, type Hold, type ScheduleState, type SeatCatalogue } from './schedule-state';
 
-/** [reservationId, userId, seatNos, amount, expiresAt] */
-type HoldTuple = [string, string, number[], number, number];
+/**
+ * [reservationId, userId, seatNos, amount, expiresAt, heldAt]. Snapshots written before extensions
+ * existed have no heldAt: such a hold reads as made at epoch 0, so it cannot be extended (its
+ * maximum has passed) — the safe side for the few minutes such holds live after an upgrade.
+ */
+type HoldTuple = [string, string, number[], number, number, number?];
 /** [reservationId, seatNos] */
 type SaleTuple = [string, number[]];
 
@@ -25,7 +29,7 @@ export function toSnapshot(state: ScheduleState): ScheduleSnapshot {
     else sales.set(reservationId, [index + 1]);
   }
   const holds: HoldTuple[] = [];
-  for (const h of state.holds.values()) holds.push([h.reservationId, h.userId, [...h.seatNos], h.amount, h.expiresAt]);
+  for (const h of state.holds.values()) holds.push([h.reservationId, h.userId, [...h.seatNos], h.amount, h.expiresAt, h.heldAt]);
   return { seq: state.seq, holds, sales: [...sales] };
 }
 
@@ -38,8 +42,8 @@ export function fromSnapshot(scheduleId: string, catalogue: SeatCatalogue, snaps
     }
     state.soldCount += seatNos.length;
   }
-  for (const [reservationId, userId, seatNos, amount, expiresAt] of snapshot.holds) {
-    const hold: Hold = { reservationId, userId, seatNos, amount, expiresAt };
+  for (const [reservationId, userId, seatNos, amount, expiresAt, heldAt = 0] of snapshot.holds) {
+    const hold: Hold = { reservationId, userId, seatNos, amount, expiresAt, heldAt };
     state.holds.set(reservationId, hold);
     for (const seatNo of seatNos) state.seatOwner[seatNo - 1] = reservationId;
     state.heldCount += seatNos.length;

@@ -12,6 +12,8 @@ export interface SeatCatalogue {
   /** Index seatNo - 1. */
   grades: string[];
   prices: number[];
+  /** Row of each seat (never decreasing with the seat number; src/domain/seat-rows.ts). */
+  rows: number[];
 }
 
 export interface Hold {
@@ -20,6 +22,8 @@ export interface Hold {
   seatNos: number[];
   amount: number;
   expiresAt: number;
+  /** When the hold was made: extensions never move expiresAt past heldAt + the maximum. */
+  heldAt: number;
 }
 
 export interface ScheduleState {
@@ -82,8 +86,8 @@ function endHold(state: ScheduleState, reservationId: string, sold: boolean): vo
 export function applyEffect(state: ScheduleState, event: ScheduleEvent): void {
   switch (event.type) {
     case 'SeatsHeld': {
-      const { reservationId, userId, seatNos, amount, expiresAt } = event;
-      state.holds.set(reservationId, { reservationId, userId, seatNos, amount, expiresAt });
+      const { reservationId, userId, seatNos, amount, expiresAt, at } = event;
+      state.holds.set(reservationId, { reservationId, userId, seatNos, amount, expiresAt, heldAt: at });
       for (const seatNo of seatNos) state.seatOwner[seatNo - 1] = reservationId;
       state.heldCount += seatNos.length;
       state.heldSeatsByUser.set(userId, (state.heldSeatsByUser.get(userId) ?? 0) + seatNos.length);
@@ -96,6 +100,11 @@ export function applyEffect(state: ScheduleState, event: ScheduleEvent): void {
     case 'SeatsSold':
       endHold(state, event.reservationId, true);
       break;
+    case 'HoldExtended': {
+      const hold = state.holds.get(event.reservationId);
+      if (hold) hold.expiresAt = event.expiresAt;
+      break;
+    }
     case 'PaymentDeclined':
       break;
     default: {

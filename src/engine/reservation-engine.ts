@@ -4,6 +4,7 @@
  * outbox, so the benchmark compares only how seats are decided.
  */
 import type { EngineName } from '../config';
+import type { BestSeatsRequest } from '../domain/best-available';
 import type { Rejection } from '../domain/schedule-commands';
 import type { PaymentReceipt } from '../persistence/payment-transaction';
 import type { Reservation } from '../persistence/reservation-repository';
@@ -14,12 +15,37 @@ export interface HoldIdempotency {
   requestHash: string;
 }
 
-export interface HoldRequest {
+interface HoldBase {
   reservationId: string;
   userId: string;
   scheduleId: string;
-  seatNos: number[];
   idempotency?: HoldIdempotency;
+}
+
+/** Named seats, or the best available ones (src/domain/best-available.ts), chosen by the engine. */
+export type HoldRequest = NamedSeatsHold | BestSeatsHold;
+export type NamedSeatsHold = HoldBase & { seatNos: number[]; best?: undefined };
+export type BestSeatsHold = HoldBase & { best: BestSeatsRequest; seatNos?: undefined };
+
+export interface ExtendRequest {
+  reservation: Reservation;
+  userId: string;
+}
+
+/** One seat-changing decision about a seat (GET /v1/admin/schedules/{id}/seats/{seatNo}/history). */
+export interface SeatHistoryEvent {
+  /** The journal's sequence number (actor engine); on the baselines, the event's place in the list. */
+  seq: number;
+  type: 'HELD' | 'EXTENDED' | 'CANCELLED' | 'EXPIRED' | 'SOLD';
+  reservationId: string;
+  userId: string;
+  at: string;
+}
+
+export interface SeatHistory {
+  /** Where it was read: the actor engine's journal, or the baselines' reservation rows. */
+  source: 'journal' | 'reservations';
+  events: SeatHistoryEvent[];
 }
 
 export interface ReleaseRequest {
@@ -39,6 +65,7 @@ export type EngineRejection = Rejection | { code: 'INSUFFICIENT_BALANCE' } | { c
 
 export type HoldResult = { ok: true; reservation: Reservation } | { ok: false; rejection: EngineRejection };
 export type ReleaseResult = { ok: true; reservation: Reservation } | { ok: false; rejection: EngineRejection };
+export type ExtendResult = { ok: true; reservation: Reservation } | { ok: false; rejection: EngineRejection };
 export type PayResult = { ok: true; receipt: PaymentReceipt } | { ok: false; rejection: EngineRejection };
 
 export interface ActorInfo {
@@ -64,6 +91,10 @@ export interface ReservationEngine {
   hold(request: HoldRequest): Promise<HoldResult>;
   release(request: ReleaseRequest): Promise<ReleaseResult>;
   pay(request: PayRequest): Promise<PayResult>;
+  /** Moves a live hold's expiry (now + the TTL, never past its creation + the maximum). */
+  extend(request: ExtendRequest): Promise<ExtendResult>;
+  /** A seat's decisions, oldest first; the caller has checked that the schedule and seat exist. */
+  seatHistory(scheduleId: string, seatNo: number): Promise<SeatHistory>;
   /** `{ "scheduleId", "seats": [...] }` already serialized (api.md, seat map). */
   seatMapJson(scheduleId: string): Promise<string>;
   availableSeats(scheduleId: string): Promise<number>;

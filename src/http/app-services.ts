@@ -17,6 +17,7 @@ import type { ChargeService } from '../services/charge-service';
 import type { PaymentService } from '../services/payment-service';
 import type { ReservationService } from '../services/reservation-service';
 import type { ScheduleDirectory } from '../services/schedule-directory';
+import type { SeatHistoryService } from '../services/seat-history-service';
 import type { TokenGuard } from '../services/token-guard';
 
 /** Which part runs embedded and which talks to a real service (api.md, /health/ready). */
@@ -43,6 +44,7 @@ export interface AppServices {
   catalogue: CatalogueRepository;
   schedules: ScheduleDirectory;
   reservations: ReservationService;
+  seatHistory: SeatHistoryService;
   balances: BalanceService;
   charges: ChargeService;
   gateway: GuardedGateway;

@@ -16,12 +16,21 @@ export const Problem = Type.Object({
 });
 
 // Admin
+/** Seats per row (rows are consecutive seat numbers; README, "Best-available seats"). */
+const RowLength = Type.Integer({
+  minimum: 1,
+  maximum: 100000,
+  description:
+    'Seats per row (default 10 on a schedule). Row 1 is seats 1..rowLength of the schedule; a section with its own rowLength ' +
+    'starts its rows at fromSeat, and the schedule grid resumes after it.',
+});
 export const Section = Type.Object(
   {
     grade: Type.String({ minLength: 1, maxLength: 50 }),
     fromSeat: Type.Integer({ minimum: 1, maximum: 100000 }),
     toSeat: Type.Integer({ minimum: 1, maximum: 100000 }),
     price: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+    rowLength: Type.Optional(RowLength),
   },
   strict,
 );
@@ -30,6 +39,7 @@ export const ScheduleInput = Type.Object(
     startsAt: IsoTime,
     seatCount: Type.Integer({ minimum: 1, maximum: 100000 }),
     price: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+    rowLength: Type.Optional(RowLength),
     sections: Type.Optional(Type.Array(Section, { maxItems: 100 })),
   },
   strict,
@@ -116,6 +126,7 @@ export const SeatMapResponse = Type.Object({
   seats: Type.Array(
     Type.Object({
       seatNo: Type.Integer(),
+      row: Type.Integer({ minimum: 1 }),
       grade: Type.String(),
       price: Type.Integer(),
       status: Type.Union([Type.Literal('AVAILABLE'), Type.Literal('HELD'), Type.Literal('SOLD')]),
@@ -124,12 +135,26 @@ export const SeatMapResponse = Type.Object({
 });
 
 // Reservations
+export const BestSeats = Type.Object(
+  {
+    quantity: Type.Integer({ minimum: 1, maximum: 100, description: '1..MAX_SEATS_PER_HOLD (more: 422 LIMIT_EXCEEDED)' }),
+    grade: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'only seats of this grade' })),
+    adjacent: Type.Optional(
+      Type.Boolean({ description: 'consecutive seat numbers in one row (default true); false: the lowest-numbered free seats' }),
+    ),
+  },
+  { ...strict, description: 'Let the server choose: the front-most row first, then the lowest seat numbers; no single seat stranded when the row offers another block' },
+);
+/** Exactly one of `seatNos` and `best` (both or neither: 400 VALIDATION_FAILED). */
 export const HoldBody = Type.Object(
   {
     scheduleId: Uuid,
-    seatNos: Type.Array(Type.Integer({ minimum: 1, maximum: 100000 }), { minItems: 1, maxItems: 100, uniqueItems: true }),
+    seatNos: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 100000 }), { minItems: 1, maxItems: 100, uniqueItems: true }),
+    ),
+    best: Type.Optional(BestSeats),
   },
-  strict,
+  { ...strict, oneOf: [{ required: ['seatNos'] }, { required: ['best'] }] },
 );
 export type HoldBody = Static<typeof HoldBody>;
 export const ReservationParams = Type.Object({ reservationId: Uuid }, strict);
@@ -144,6 +169,27 @@ export const Reservation = Type.Object({
   expiresAt: Type.String(),
 });
 export const ReservationsResponse = Type.Object({ reservations: Type.Array(Reservation) });
+/** Path parameters are text (the validator does not coerce): a seat number is 1..100000 written plainly. */
+export const SeatHistoryParams = Type.Object(
+  { scheduleId: Uuid, seatNo: Type.String({ pattern: '^(100000|[1-9][0-9]{0,4})$', description: 'seat number, 1..100000' }) },
+  strict,
+);
+export const SeatHistoryResponse = Type.Object({
+  scheduleId: Uuid,
+  seatNo: Type.Integer(),
+  source: Type.Union([Type.Literal('journal'), Type.Literal('reservations')], {
+    description: "journal (actor engine: every decision); reservations (baselines: derived from reservation rows, no extensions)",
+  }),
+  events: Type.Array(
+    Type.Object({
+      seq: Type.Integer({ description: "the journal's sequence number (on the baselines: the place in this list)" }),
+      type: Type.Union(['HELD', 'EXTENDED', 'CANCELLED', 'EXPIRED', 'SOLD'].map((t) => Type.Literal(t))),
+      reservationId: Uuid,
+      userId: Uuid,
+      at: Type.String(),
+    }),
+  ),
+});
 
 // Balance and payments
 export const IdempotencyHeaders = Type.Object({

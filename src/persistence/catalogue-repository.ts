@@ -3,18 +3,23 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { inTransaction } from './database';
 import type { SeatCatalogue } from '../domain/schedule-state';
+import { DEFAULT_ROW_LENGTH, seatRows } from '../domain/seat-rows';
 
 export interface SectionInput {
   grade: string;
   fromSeat: number;
   toSeat: number;
   price: number;
+  /** Rows of this section (default: the schedule's grid); see src/domain/seat-rows.ts. */
+  rowLength?: number;
 }
 
 export interface ScheduleInput {
   startsAt: string;
   seatCount: number;
   price: number;
+  /** Seats per row (default 10); see src/domain/seat-rows.ts. */
+  rowLength?: number;
   sections?: SectionInput[];
 }
 
@@ -37,6 +42,12 @@ export interface ScheduleRow {
   seatCount: number;
 }
 
+/**
+ * A seat's row in SQL over `seats` joined with `schedules`: seats of schedules created before
+ * migration 005 have no row_no and follow the schedule's grid.
+ */
+export const SEAT_ROW = 'coalesce(seats.row_no, (seats.seat_no - 1) / schedules.row_length + 1)';
+
 /** Seats outside every section get this grade and the schedule's price. */
 export const DEFAULT_GRADE = 'STANDARD';
 
@@ -49,7 +60,8 @@ export function seatCatalogue(schedule: ScheduleInput): SeatCatalogue {
       prices[seatNo - 1] = section.price;
     }
   }
-  return { seatCount: schedule.seatCount, grades, prices };
+  const rows = seatRows(schedule.seatCount, schedule.rowLength ?? DEFAULT_ROW_LENGTH, schedule.sections);
+  return { seatCount: schedule.seatCount, grades, prices, rows };
 }
 
 export class CatalogueRepository {
@@ -68,14 +80,14 @@ export class CatalogueRepository {
         const scheduleId = randomUUID();
         const startsAt = new Date(schedule.startsAt).toISOString();
         await tx.query(
-          'INSERT INTO schedules (id, concert_id, starts_at, seat_count, price) VALUES ($1, $2, $3, $4, $5)',
-          [scheduleId, concertId, startsAt, schedule.seatCount, schedule.price],
+          'INSERT INTO schedules (id, concert_id, starts_at, seat_count, price, row_length) VALUES ($1, $2, $3, $4, $5, $6)',
+          [scheduleId, concertId, startsAt, schedule.seatCount, schedule.price, schedule.rowLength ?? DEFAULT_ROW_LENGTH],
         );
         const catalogue = seatCatalogue(schedule);
         await tx.query(
-          `INSERT INTO seats (schedule_id, seat_no, grade, price)
-           SELECT $1, n, g, p FROM unnest($2::int[], $3::text[], $4::bigint[]) AS s(n, g, p)`,
-          [scheduleId, catalogue.grades.map((_, i) => i + 1), catalogue.grades, catalogue.prices],
+          `INSERT INTO seats (schedule_id, seat_no, grade, price, row_no)
+           SELECT $1, n, g, p, r FROM unnest($2::int[], $3::text[], $4::bigint[], $5::int[]) AS s(n, g, p, r)`,
+          [scheduleId, catalogue.grades.map((_, i) => i + 1), catalogue.grades, catalogue.prices, catalogue.rows],
         );
         schedules.push({ scheduleId, startsAt, seatCount: schedule.seatCount });
       }
@@ -113,14 +125,25 @@ export class CatalogueRepository {
     return rows[0] ? toScheduleRow(rows[0]) : undefined;
   }
 
-  async loadSeatCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined> {
-    const { rows } = await this.db.query<{ grade: string; price: number }>(
-      'SELECT grade, price FROM seats WHERE schedule_id = $1 ORDER BY seat_no',
-      [scheduleId],
-    );
-    if (rows.length === 0) return undefined;
-    return { seatCount: rows.length, grades: rows.map((r) => r.grade), prices: rows.map((r) => r.price) };
+  loadSeatCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined> {
+    return loadSeatCatalogue(this.db, scheduleId);
   }
+}
+
+/** Grade, price and row of every seat (the actor's catalogue, the baselines' seat layout). */
+export async function loadSeatCatalogue(db: Pool, scheduleId: string): Promise<SeatCatalogue | undefined> {
+  const { rows } = await db.query<{ grade: string; price: number; row: number }>(
+    `SELECT seats.grade, seats.price, ${SEAT_ROW} AS row FROM seats JOIN schedules ON schedules.id = seats.schedule_id
+     WHERE seats.schedule_id = $1 ORDER BY seats.seat_no`,
+    [scheduleId],
+  );
+  if (rows.length === 0) return undefined;
+  return {
+    seatCount: rows.length,
+    grades: rows.map((r) => r.grade),
+    prices: rows.map((r) => r.price),
+    rows: rows.map((r) => r.row),
+  };
 }
 
 function toScheduleRow(row: { scheduleId: string; concertId: string; startsAt: Date; seatCount: number }): ScheduleRow {

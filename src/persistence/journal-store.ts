@@ -34,10 +34,22 @@ export interface ScheduleBatch {
   entries: JournalEntry[];
 }
 
-/** The reservation rows a batch inserts or updates; a hold ended in the same batch is inserted ended. */
+/** A change of an existing row: its end (status), or a new expiry (an extension), or both. */
+interface ReservationUpdate {
+  status: string | null;
+  expiresAt: number | null;
+  at: number;
+  cancelKey: string | null;
+}
+
+/**
+ * The reservation rows a batch inserts or updates, one change per row (a statement may not update
+ * a row twice): a hold ended or extended in the same batch is inserted ended or extended, and an
+ * extension followed by an end in one batch is one update.
+ */
 function reservationChanges(batches: ScheduleBatch[]) {
   const inserted = new Map<string, NewReservation>();
-  const updated = new Map<string, { status: string; at: number; cancelKey: string | null }>();
+  const updated = new Map<string, ReservationUpdate>();
   for (const { scheduleId, entries } of batches) {
     for (const { event } of entries) {
       if (event.type === 'SeatsHeld') {
@@ -59,11 +71,17 @@ function reservationChanges(batches: ScheduleBatch[]) {
       if (event.type === 'SeatsSold' || event.type === 'PaymentDeclined') {
         throw new Error(`${event.type} is journaled by the payment transaction`);
       }
+      const fresh = inserted.get(event.reservationId);
+      const earlier = updated.get(event.reservationId);
+      if (event.type === 'HoldExtended') {
+        if (fresh) fresh.expiresAt = event.expiresAt;
+        else updated.set(event.reservationId, { status: null, cancelKey: null, ...earlier, expiresAt: event.expiresAt, at: event.at });
+        continue;
+      }
       const status = event.type === 'HoldReleased' ? 'CANCELLED' : 'EXPIRED';
       const cancelKey = event.type === 'HoldReleased' ? (event.idempotencyKey ?? null) : null;
-      const fresh = inserted.get(event.reservationId);
       if (fresh) Object.assign(fresh, { status, cancelKey });
-      else updated.set(event.reservationId, { status, at: event.at, cancelKey });
+      else updated.set(event.reservationId, { expiresAt: null, ...earlier, status, at: event.at, cancelKey });
     }
   }
   return { inserted: [...inserted.values()], updated: [...updated.entries()] };
@@ -83,8 +101,10 @@ WITH journal_rows AS (
               $16::text[], $17::text[], $18::text[])
        AS r(id, user_id, schedule_id, seat_nos, amount, status, expires_at, at, idempotency_key, request_hash, cancel_key)
 )
-UPDATE reservations SET status = u.status, updated_at = to_timestamp(u.at / 1000.0), cancel_idempotency_key = u.cancel_key
-FROM unnest($13::uuid[], $14::text[], $15::float8[], $19::text[]) AS u(id, status, at, cancel_key)
+UPDATE reservations SET status = coalesce(u.status, reservations.status), updated_at = to_timestamp(u.at / 1000.0),
+       cancel_idempotency_key = u.cancel_key,
+       expires_at = coalesce(to_timestamp(u.expires_at / 1000.0), reservations.expires_at)
+FROM unnest($13::uuid[], $14::text[], $15::float8[], $19::text[], $20::float8[]) AS u(id, status, at, cancel_key, expires_at)
 WHERE reservations.id = u.id AND reservations.status = 'HELD'`;
 
 /**
@@ -114,6 +134,7 @@ export async function appendEvents(db: Pool, batches: ScheduleBatch[]): Promise<
     inserted.map((r) => r.requestHash),
     inserted.map((r) => r.cancelKey),
     updated.map(([, u]) => u.cancelKey),
+    updated.map(([, u]) => u.expiresAt),
   ]);
 }
 

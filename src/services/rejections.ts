@@ -12,6 +12,17 @@ export function rejectionError(rejection: EngineRejection): AppError {
       return new AppError('SEAT_UNAVAILABLE', `not available: seat ${rejection.seatNos.join(', ')}`, {
         extensions: { seatNos: rejection.seatNos },
       });
+    case 'NO_BEST_SEATS': {
+      const { quantity, grade, adjacent } = rejection.best;
+      const what = `${quantity} ${adjacent ? 'adjacent seats in one row' : 'seats'}${grade === undefined ? '' : ` of grade ${grade}`}`;
+      return new AppError('SEAT_UNAVAILABLE', `no ${what} are available`, { extensions: { seatNos: [] } });
+    }
+    case 'HOLD_EXTENSION_LIMIT':
+      return new AppError(
+        'HOLD_EXTENSION_LIMIT',
+        `the hold already lasts until ${new Date(rejection.expiresAt).toISOString()}, its creation + HOLD_MAX_SECONDS`,
+        { extensions: { expiresAt: new Date(rejection.expiresAt).toISOString() } },
+      );
     case 'LIMIT_EXCEEDED':
       return new AppError(
         'LIMIT_EXCEEDED',

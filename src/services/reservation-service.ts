@@ -6,7 +6,7 @@ import type { Reservation, ReservationRepository } from '../persistence/reservat
 import type { ScheduleDirectory } from './schedule-directory';
 import { activeHolder, type TokenGuard } from './token-guard';
 import { rejectionError } from './rejections';
-import { requestHash } from '../persistence/idempotency-store';
+import { seatSelection, selectionHash, type HoldInput, type SeatSelection } from './seat-selection';
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown })?.code === '23505';
@@ -49,28 +49,26 @@ export class ReservationService {
    * reservation row by the same commit as the hold: a replay answers the first 201, even after a
    * lost commit answer (503 OUTCOME_UNKNOWN); the same key with another request → 409.
    */
-  async hold(tokenHeader: string | undefined, scheduleId: string, seatNos: number[], idempotencyKey?: string): Promise<Reservation> {
+  async hold(tokenHeader: string | undefined, input: HoldInput, idempotencyKey?: string): Promise<Reservation> {
     const { token, lookup } = await this.tokens.resolve(tokenHeader);
-    if (seatNos.length > this.maxSeatsPerHold) {
-      throw new AppError('LIMIT_EXCEEDED', `at most ${this.maxSeatsPerHold} seats per hold`);
-    }
-    if (new Set(seatNos).size !== seatNos.length) throw new AppError('VALIDATION_FAILED', 'seatNos must be distinct');
+    const { scheduleId } = input;
+    const selection = seatSelection(input, this.maxSeatsPerHold);
     const schedule = await this.schedules.find(scheduleId);
     if (!schedule) throw new AppError('SCHEDULE_NOT_FOUND');
     const holder = activeHolder(token, lookup, schedule.concertId);
-    const outOfRange = seatNos.filter((n) => n > schedule.seatCount);
+    const outOfRange = (selection.seatNos ?? []).filter((n) => n > schedule.seatCount);
     if (outOfRange.length > 0) {
       throw new AppError('VALIDATION_FAILED', `no such seat: ${outOfRange.join(', ')} (seats are 1..${schedule.seatCount})`);
     }
-    const idempotency = idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash: requestHash({ scheduleId, seatNos }) };
-    if (!idempotency) return this.holdOnce(holder.userId, scheduleId, seatNos, undefined);
-    return this.keyed.run(`hold:${holder.userId}:${idempotency.key}`, () => this.holdOnce(holder.userId, scheduleId, seatNos, idempotency));
+    const idempotency = idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash: selectionHash(scheduleId, selection) };
+    if (!idempotency) return this.holdOnce(holder.userId, scheduleId, selection, undefined);
+    return this.keyed.run(`hold:${holder.userId}:${idempotency.key}`, () => this.holdOnce(holder.userId, scheduleId, selection, idempotency));
   }
 
   private async holdOnce(
     userId: string,
     scheduleId: string,
-    seatNos: number[],
+    selection: SeatSelection,
     idempotency: { key: string; requestHash: string } | undefined,
   ): Promise<Reservation> {
     if (idempotency) {
@@ -78,7 +76,7 @@ export class ReservationService {
       if (first) return first;
     }
     const result = await this.engine
-      .hold({ reservationId: randomUUID(), userId, scheduleId, seatNos, ...(idempotency ? { idempotency } : {}) })
+      .hold({ reservationId: randomUUID(), userId, scheduleId, ...selection, ...(idempotency ? { idempotency } : {}) })
       .catch(async (error: unknown) => {
         // Another instance raced with the same key (the baselines' insert hit the unique key).
         if (idempotency && isUniqueViolation(error)) {
@@ -120,6 +118,26 @@ export class ReservationService {
       throw rejectionError(result.rejection);
     }
     return result.reservation;
+  }
+
+  /**
+   * Owner's ACTIVE token for the reservation's concert. Anything but a live hold is 409
+   * RESERVATION_NOT_HELD (api.md, "Hold extension"), an expired hold included; a hold already at
+   * its creation + HOLD_MAX_SECONDS is 409 HOLD_EXTENSION_LIMIT.
+   */
+  async extend(tokenHeader: string | undefined, reservationId: string): Promise<Reservation> {
+    const { token, lookup } = await this.tokens.resolve(tokenHeader);
+    if (lookup.kind !== 'live') throw new AppError('TOKEN_INVALID');
+    const reservation = await this.reservations.find(reservationId);
+    if (!reservation) throw new AppError('RESERVATION_NOT_FOUND');
+    if (reservation.userId !== lookup.info.userId) throw new AppError('NOT_OWNER');
+    const schedule = await this.schedules.find(reservation.scheduleId);
+    const holder = activeHolder(token, lookup, schedule?.concertId);
+    if (reservation.status !== 'HELD') throw new AppError('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
+    const result = await this.engine.extend({ reservation, userId: holder.userId });
+    if (result.ok) return result.reservation;
+    if (result.rejection.code === 'RESERVATION_EXPIRED') throw new AppError('RESERVATION_NOT_HELD', 'the reservation is EXPIRED');
+    throw rejectionError(result.rejection);
   }
 
   private async replayHold(userId: string, key: string, hash: string): Promise<Reservation | undefined> {

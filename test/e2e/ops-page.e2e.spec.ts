@@ -106,7 +106,7 @@ describe('the live ops page at /ops', () => {
   });
 
   it('when /ops/state and /ops/events are read directly, then they give the same snapshot shape, JSON and SSE', async () => {
-    const state = await (await fetch(`${origin}/ops/state`)).json();
+    const state = (await (await fetch(`${origin}/ops/state`)).json()) as Record<string, unknown>;
     expect(state).toEqual(
       expect.objectContaining({ engine: 'actor', breakers: { payment_gateway: 'closed' }, actors: expect.objectContaining({ live: 1 }) }),
     );

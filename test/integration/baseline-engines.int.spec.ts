@@ -73,6 +73,7 @@ async function startEngine(kind: EngineKind, overrides: EngineOverrides = {}): P
   const options = {
     db,
     holdTtlMs: 60_000,
+    holdMaxMs: 180_000,
     maxSeatsPerUser: 4,
     outboxTopic: OUTBOX_TOPIC,
     // Long by default: tests that want the sweeper ask for it.

@@ -31,6 +31,8 @@ describe('the OpenAPI document', () => {
         '/v1/schedules/{scheduleId}/seats',
         '/v1/reservations',
         '/v1/reservations/{reservationId}',
+        '/v1/reservations/{reservationId}/extension',
+        '/v1/admin/schedules/{scheduleId}/seats/{seatNo}/history',
         '/v1/users/{userId}/reservations',
         '/v1/users/{userId}/balance',
         '/v1/users/{userId}/balance/charges',

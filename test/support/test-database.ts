@@ -6,6 +6,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { createPool } from '../../src/persistence/database';
+import { migrate } from '../../src/persistence/migrate';
 import { migrations } from '../../src/persistence/migrations';
 
 export const TEMPLATE_DATABASE = `ovation_tpl_${createHash('sha1')
@@ -45,10 +47,37 @@ export function createdAt(name: string): number | undefined {
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `${TEST_DATABASE_PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
-  await withAdminClient((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  const clone = () => withAdminClient((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  await clone().catch(async (error: { code?: string }) => {
+    // 3D000: the template is gone (a run of another branch, with other migrations, dropped it).
+    if (error.code !== '3D000') throw error;
+    await buildTemplate();
+    await clone();
+  });
   return {
     name,
     url: databaseUrl(name),
     drop: () => withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/** Migrates a fresh database and renames it to the template, so no run ever clones a half-migrated one. */
+export async function buildTemplate(): Promise<void> {
+  const building = `${TEMPLATE_DATABASE}_${process.pid}`;
+  await withAdminClient((client) => client.query(`CREATE DATABASE ${building}`));
+  const pool = createPool(databaseUrl(building), 1);
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+  await withAdminClient(async (client) => {
+    try {
+      // When it was built: runs of other branches (other migrations) leave it alone while it is young.
+      await client.query(`COMMENT ON DATABASE ${building} IS 'built ${Math.floor(Date.now() / 1000)}'`);
+      await client.query(`ALTER DATABASE ${building} RENAME TO ${TEMPLATE_DATABASE}`);
+    } catch {
+      await client.query(`DROP DATABASE IF EXISTS ${building}`); // another run built it first
+    }
+  });
 }

@@ -7,6 +7,7 @@ describe('configuration', () => {
       port: 3000,
       engine: 'actor',
       holdTtlSeconds: 300,
+      holdMaxSeconds: 900,
       maxSeatsPerHold: 4,
       queueMaxActive: 1000,
       queueActiveTtlSeconds: 600,
@@ -38,6 +39,8 @@ describe('configuration', () => {
     ['PAYMENT_GATEWAY_TIMEOUT_MS', '0'],
     ['PAYMENT_GATEWAY_QUEUE', '-1'],
     ['OUTBOX_BATCH_SIZE', '0'],
+    ['HOLD_MAX_SECONDS', '0'],
+    ['HOLD_MAX_SECONDS', 'long'],
   ])('when %s is %p, then start-up stops with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} must be`));
@@ -61,5 +64,12 @@ describe('configuration', () => {
   it('when RESERVATION_ENGINE is lock and REDIS_URL is unset, then start-up stops naming REDIS_URL (the lock engine locks seats in Redis)', () => {
     expect(() => loadConfig({ RESERVATION_ENGINE: 'lock' })).toThrow(ConfigError);
     expect(() => loadConfig({ RESERVATION_ENGINE: 'lock', REDIS_URL: '' })).toThrow(/^Invalid configuration: REDIS_URL must be set .*RESERVATION_ENGINE is lock/);
+  });
+
+  it('when HOLD_MAX_SECONDS is below HOLD_TTL_SECONDS, then start-up stops naming it; unset, it is 900 or the TTL when that is longer', () => {
+    expect(() => loadConfig({ HOLD_TTL_SECONDS: '300', HOLD_MAX_SECONDS: '299' })).toThrow(/^Invalid configuration: HOLD_MAX_SECONDS must be at least HOLD_TTL_SECONDS \(300\)/);
+    expect(loadConfig({ HOLD_TTL_SECONDS: '300', HOLD_MAX_SECONDS: '300' }).holdMaxSeconds).toBe(300);
+    expect(loadConfig({ HOLD_TTL_SECONDS: '1200' }).holdMaxSeconds).toBe(1200);
+    expect(loadConfig({ HOLD_MAX_SECONDS: '3600' }).holdMaxSeconds).toBe(3600);
   });
 });

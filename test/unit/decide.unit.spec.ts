@@ -8,6 +8,7 @@ import { fromSnapshot, toSnapshot } from '../../src/domain/schedule-snapshot';
 const catalogue = (seatCount: number) => ({
   seatCount,
   grades: Array(seatCount).fill('R'),
+  rows: Array.from({ length: seatCount }, (_, i) => Math.floor(i / 10) + 1),
   prices: Array.from({ length: seatCount }, (_, i) => 1_000 * (i + 1)),
 });
 

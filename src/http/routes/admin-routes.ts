@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Problem } from '../problem';
-import { ActorsQuery, ActorsResponse, AdminKeyHeaders, CreateConcertBody, CreatedConcert } from '../schemas';
+import { ActorsQuery, ActorsResponse, AdminKeyHeaders, CreateConcertBody, CreatedConcert, SeatHistoryParams, SeatHistoryResponse } from '../schemas';
 import type { AppServices } from '../app-services';
 
 function sameKey(given: string, expected: string): boolean {
@@ -42,6 +42,12 @@ export function adminRoutes(app: FastifyInstance, services: AppServices): void {
       const created = await services.catalogue.createConcert(request.body);
       return reply.code(201).send(created);
     },
+  );
+
+  app.get<{ Params: { scheduleId: string; seatNo: string } }>(
+    '/v1/admin/schedules/:scheduleId/seats/:seatNo/history',
+    { onRequest: requireAdmin, schema: { headers: AdminKeyHeaders, params: SeatHistoryParams, response: { 200: SeatHistoryResponse } } },
+    async (request) => services.seatHistory.of(request.params.scheduleId, Number(request.params.seatNo)),
   );
 
   app.get<{ Querystring: ActorsQuery }>(

@@ -1,6 +1,6 @@
 /** Seat holds. */
 import type { FastifyInstance } from 'fastify';
-import { HoldBody, QueueTokenOptionalKeyHeaders, Reservation, ReservationParams, ReservationsResponse, UserParams } from '../schemas';
+import { HoldBody, QueueTokenHeaders, QueueTokenOptionalKeyHeaders, Reservation, ReservationParams, ReservationsResponse, UserParams } from '../schemas';
 import type { AppServices } from '../app-services';
 import { rateLimitHooks } from '../rate-limit';
 
@@ -12,9 +12,8 @@ export function reservationRoutes(app: FastifyInstance, services: AppServices): 
     // 429 RATE_LIMITED past RATE_LIMIT_HOLDS_PER_TOKEN (src/http/rate-limit.ts); fails open without Redis.
     { schema: { headers: QueueTokenOptionalKeyHeaders, body: HoldBody, response: { 201: Reservation } }, preHandler: rateLimitHooks(services).holds },
     async (request, reply) => {
-      const { scheduleId, seatNos } = request.body;
       const { 'queue-token': token, 'idempotency-key': key } = request.headers;
-      const reservation = await services.reservations.hold(token, scheduleId, seatNos, key);
+      const reservation = await services.reservations.hold(token, request.body, key);
       return reply.code(201).send(reservation);
     },
   );
@@ -24,6 +23,13 @@ export function reservationRoutes(app: FastifyInstance, services: AppServices): 
     { schema: { headers: QueueTokenOptionalKeyHeaders, params: ReservationParams, response: { 200: Reservation } } },
     async (request) =>
       services.reservations.cancel(request.headers['queue-token'], request.params.reservationId, request.headers['idempotency-key']),
+  );
+
+  app.post<{ Params: { reservationId: string }; Headers: TokenHeaders }>(
+    '/v1/reservations/:reservationId/extension',
+    // No body: the new expiry is the server's (now + HOLD_TTL_SECONDS, capped at creation + HOLD_MAX_SECONDS).
+    { schema: { headers: QueueTokenHeaders, params: ReservationParams, response: { 200: Reservation } } },
+    async (request) => services.reservations.extend(request.headers['queue-token'], request.params.reservationId),
   );
 
   app.get<{ Params: { userId: string } }>(
