@@ -7,10 +7,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { hottestActors } from '../engine/hottest-actors';
 import type { ActorInfo, ReservationEngine } from '../engine/reservation-engine';
+import type { ScheduleMessage } from '../actors/schedule-messages';
 import { oncePerScrape } from './once-per-scrape';
 
-/** The commands actors are asked (schedule-messages.ts), pre-declared so their series exist from the start. */
-const COMMANDS = ['Hold', 'Release', 'Pay', 'Load', 'Expire'] as const;
+/**
+ * Every message an actor handles, pre-declared so its series exist from the start. A Record, so
+ * a new message type that is not listed here fails to compile.
+ */
+const COMMANDS = Object.keys({ Hold: 1, Release: 1, Extend: 1, Pay: 1, Load: 1, Expire: 1 } satisfies Record<ScheduleMessage['type'], 1>);
 
 export interface ActorObserver {
   answered(command: string, outcome: string, seconds: number): void;
