@@ -79,13 +79,17 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     maxActive: config.queueMaxActive,
     activeTtlSeconds: config.queueActiveTtlSeconds,
     waitingTtlSeconds: config.queueWaitingTtlSeconds,
+    onAdmissionError: (error: unknown) => {
+      metrics.admissionFailed();
+      app.log.warn({ err: error }, 'waiting line: admission pass failed; nobody is admitted until it succeeds');
+    },
   };
   const queue = redis ? createTokenQueue({ redis, keyPrefix: config.redisKeyPrefix, ...queueSettings }) : createMemoryTokenQueue(queueSettings);
   const rateLimiter = redis ? createRateLimiter({ redis, keyPrefix: config.redisKeyPrefix }) : createMemoryRateLimiter();
   const tokens = new TokenGuard(queue, config.queueTokenCacheMs);
   const engine = createEngine({ config, db, redis, metrics, catalogue });
   metrics.observeEngine(engine, config.metricsTopActors);
-  registerQueueMetrics(metrics.registry, queue, config.queueMaxActive, () => infraMetrics.redisError('command'));
+  registerQueueMetrics(metrics.registry, queue, config.queueMaxActive, () => metrics.scrapeReadFailed('queue'));
   const { gateway, charges, reconciler } = paymentParts(config, db, overrides.gateway);
   const outboxLag = async () => {
     const { rows } = await db.query<{ pending: number; oldest: number }>(OUTBOX_SQL.lag);
@@ -95,7 +99,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     breakerState: () => gateway.state,
     pendingCharges: () => charges.pendingSummary(),
     outboxLag,
-  });
+  }, metrics.scrapeReadFailed);
   gateway.observe(moneyMetrics.gateway);
   const relay =
     config.kafkaBrokers.length === 0

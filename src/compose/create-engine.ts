@@ -53,13 +53,13 @@ export function createEngine({ config, db, redis, metrics, catalogue }: EngineDe
         requestTimeoutMs: config.actor.requestTimeoutMs,
         idleMs: config.actor.idleMs,
         observer: {
+          ...metrics.observer,
           committed: (events, _schedules, seconds) => {
             metrics.journalBatchSize.observe(events);
             metrics.journalCommitSeconds.observe(seconds);
           },
           failed: () => metrics.journalFailures.inc(),
           recovered: (_scheduleId, seconds) => metrics.actorRecoverySeconds.observe(seconds),
-          ...metrics.observer,
         },
       });
     default: {

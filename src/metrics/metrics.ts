@@ -8,8 +8,8 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerActorMetrics, type ActorMetrics } from './actor-metrics';
 
-/** What a POST /v1/payments came to: CONFIRMED (or its replay), or the problem code it answered. */
-export type PaymentOutcome = string;
+/** Stores a scrape reads (gauges of lines, lags and backlogs). */
+export type ScrapeSource = 'queue' | 'outbox' | 'charges';
 
 export interface Metrics extends ActorMetrics {
   registry: Registry;
@@ -19,7 +19,12 @@ export interface Metrics extends ActorMetrics {
   journalCommitSeconds: Histogram<string>;
   journalFailures: Counter<string>;
   actorRecoverySeconds: Histogram<string>;
-  paymentAnswered(outcome: PaymentOutcome, seconds: number): void;
+  /** A POST /v1/payments answered: CONFIRMED, or the problem code; `replayed` when an earlier attempt's answer was returned. */
+  paymentAnswered(outcome: string, seconds: number, replayed: boolean): void;
+  /** A scrape left a store's figures out: it did not answer in time. */
+  scrapeReadFailed(source: ScrapeSource): void;
+  /** The waiting line's admission pass failed (its store did not answer). */
+  admissionFailed(): void;
 }
 
 export function createMetrics(): Metrics {
@@ -58,19 +63,36 @@ export function createMetrics(): Metrics {
   });
   const paymentSeconds = new Histogram({
     name: 'ovation_payment_seconds',
-    help: 'POST /v1/payments from request to answer, by outcome (CONFIRMED or the problem code)',
+    help: 'POST /v1/payments from request to answer, by outcome (CONFIRMED or the problem code); replays of an earlier answer not included',
     labelNames: ['outcome'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   });
   const paymentFailures = new Counter({
     name: 'ovation_payment_failures_total',
-    help: 'Payments that did not confirm, by problem code (INSUFFICIENT_BALANCE, RESERVATION_NOT_HELD, SERVICE_UNAVAILABLE, …)',
-    labelNames: ['code'] as const,
+    help: 'Payments that did not confirm, by outcome (the problem code: INSUFFICIENT_BALANCE, RESERVATION_NOT_HELD, SERVICE_UNAVAILABLE, …); replays not included',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const paymentReplays = new Counter({
+    name: 'ovation_payment_replays_total',
+    help: 'Payments answered with an earlier attempt\'s answer (same Idempotency-Key)',
+    registers,
+  });
+  const scrapeFailures = new Counter({
+    name: 'ovation_scrape_read_failures_total',
+    help: 'Scrapes that left a store\'s figures out because it did not answer within 1 s (queue: Redis or the line; outbox, charges: PostgreSQL)',
+    labelNames: ['source'] as const,
+    registers,
+  });
+  const admissionFailures = new Counter({
+    name: 'ovation_queue_admission_failures_total',
+    help: 'Admission passes of the waiting line that failed (its store did not answer); nobody is admitted meanwhile',
     registers,
   });
   paymentSeconds.zero({ outcome: 'CONFIRMED' });
-  for (const code of ['INSUFFICIENT_BALANCE', 'RESERVATION_NOT_HELD', 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN']) paymentFailures.inc({ code }, 0);
+  for (const outcome of ['INSUFFICIENT_BALANCE', 'RESERVATION_NOT_HELD', 'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN']) paymentFailures.inc({ outcome }, 0);
+  for (const source of ['queue', 'outbox', 'charges'] as const) scrapeFailures.inc({ source }, 0);
 
   return {
     registry,
@@ -81,10 +103,13 @@ export function createMetrics(): Metrics {
     journalCommitSeconds,
     journalFailures,
     actorRecoverySeconds,
-    paymentAnswered(outcome, seconds) {
+    paymentAnswered(outcome, seconds, replayed) {
+      if (replayed) return paymentReplays.inc();
       paymentSeconds.observe({ outcome }, seconds);
-      if (outcome !== 'CONFIRMED') paymentFailures.inc({ code: outcome });
+      if (outcome !== 'CONFIRMED') paymentFailures.inc({ outcome });
     },
+    scrapeReadFailed: (source) => scrapeFailures.inc({ source }),
+    admissionFailed: () => admissionFailures.inc(),
     ...registerActorMetrics(registry),
   };
 }

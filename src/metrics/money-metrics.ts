@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BreakerState, GatewayObserver } from '../payments/guarded-gateway';
 import type { RelayObserver } from '../outbox/outbox-relay';
-import { oncePerScrape } from './once-per-scrape';
+import { guardedScrapeRead } from './once-per-scrape';
 
 export interface MoneySources {
   breakerState(): BreakerState;
@@ -23,7 +23,8 @@ export interface MoneyMetrics {
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
-export function registerMoneyMetrics(registry: Registry, sources: MoneySources): MoneyMetrics {
+/** `readFailed` counts a store read that a scrape had to leave out (ovation_scrape_read_failures_total). */
+export function registerMoneyMetrics(registry: Registry, sources: MoneySources, readFailed: (source: 'charges' | 'outbox') => void): MoneyMetrics {
   const registers = [registry];
   new Gauge({
     name: 'ovation_breaker_state',
@@ -59,41 +60,25 @@ export function registerMoneyMetrics(registry: Registry, sources: MoneySources):
     labelNames: ['status'] as const,
     registers,
   });
-  const pendingCharges = oncePerScrape(sources.pendingCharges);
-  new Gauge({
-    name: 'ovation_charges_pending',
-    help: 'Charges whose gateway outcome is not settled yet',
-    registers,
-    async collect() {
-      this.set((await pendingCharges()).count);
-    },
-  });
-  new Gauge({
-    name: 'ovation_charges_pending_oldest_age_seconds',
-    help: 'Age of the oldest PENDING charge (0 when none)',
-    registers,
-    async collect() {
-      this.set((await pendingCharges()).oldestAgeSeconds);
-    },
-  });
-
-  const outboxLag = oncePerScrape(sources.outboxLag);
-  new Gauge({
-    name: 'ovation_outbox_pending',
-    help: 'Outbox records not yet published to Kafka',
-    registers,
-    async collect() {
-      this.set((await outboxLag()).pending);
-    },
-  });
-  new Gauge({
-    name: 'ovation_outbox_oldest_age_seconds',
-    help: 'Age of the oldest unpublished outbox record (0 when none)',
-    registers,
-    async collect() {
-      this.set((await outboxLag()).oldestAgeSeconds);
-    },
-  });
+  // When the database does not answer in time these gauges are left out of the scrape (reset, not
+  // stale) and the failure is counted; the rest of /metrics is still served.
+  const lagGauge = <T>(name: string, help: string, read: () => Promise<T | undefined>, value: (figures: T) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const figures = await read();
+        this.reset();
+        if (figures !== undefined) this.set(value(figures));
+      },
+    });
+  const pendingCharges = guardedScrapeRead(sources.pendingCharges, () => readFailed('charges'));
+  lagGauge('ovation_charges_pending', 'Charges whose gateway outcome is not settled yet', pendingCharges, (c) => c.count);
+  lagGauge('ovation_charges_pending_oldest_age_seconds', 'Age of the oldest PENDING charge (0 when none)', pendingCharges, (c) => c.oldestAgeSeconds);
+  const outboxLag = guardedScrapeRead(sources.outboxLag, () => readFailed('outbox'));
+  lagGauge('ovation_outbox_pending', 'Outbox records not yet published to Kafka', outboxLag, (o) => o.pending);
+  lagGauge('ovation_outbox_oldest_age_seconds', 'Age of the oldest unpublished outbox record (0 when none)', outboxLag, (o) => o.oldestAgeSeconds);
   const published = new Counter({ name: 'ovation_outbox_published_total', help: 'Outbox records published to Kafka', registers });
   const publishSeconds = new Histogram({
     name: 'ovation_outbox_publish_seconds',

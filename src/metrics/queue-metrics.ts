@@ -1,23 +1,18 @@
 /**
  * The waiting line per concert, read once per scrape from where it lives (Redis or this
  * process). With Redis every replica reports the same figures: alerts take max by concert.
- * A failed read (Redis down) leaves the line's series out of that scrape and counts a Redis
- * error; the scrape itself still succeeds, so the rest of /metrics stays readable.
+ * A failed or slow read (Redis down) leaves the line's series out of that scrape and is counted
+ * (ovation_scrape_read_failures_total{source="queue"}); the rest of /metrics stays readable.
+ * ACTIVE counts only tokens still within their TTL: one past it that no admission pass has ended
+ * yet (the loop stopped) is room, and the stalled-admission alert must see that room.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LineStats, TokenQueue } from '../queue/types';
-import { oncePerScrape } from './once-per-scrape';
+import { guardedScrapeRead } from './once-per-scrape';
 
 export function registerQueueMetrics(registry: Registry, queue: TokenQueue, maxActive: number, onReadFailed: () => void): void {
   const registers = [registry];
-  const read = oncePerScrape(async (): Promise<LineStats[] | undefined> => {
-    try {
-      return await queue.stats();
-    } catch {
-      onReadFailed();
-      return undefined;
-    }
-  });
+  const read = guardedScrapeRead(() => queue.stats(), onReadFailed);
   const perConcert = (name: string, help: string, value: (line: LineStats) => number) =>
     new Gauge({
       name,

@@ -127,9 +127,10 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
     admitAll,
 
     async stats() {
+      const now = clock();
       return [...lines].map(([concertId, line]) => ({
         concertId,
-        ...line.counts(),
+        ...line.counts(now),
         admittedTotal: admittedTotals.get(concertId) ?? 0,
       }));
     },

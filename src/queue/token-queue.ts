@@ -103,9 +103,11 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
       const concertIds = await registry.list();
       if (concertIds.length === 0) return [];
       const pipeline = redis.pipeline();
+      const now = clock();
       for (const concertId of concertIds) {
         const keys = concertKeys(keyPrefix, concertId);
-        pipeline.zcard(keys.waiting).zcard(keys.active).get(keys.admitted);
+        // ACTIVE: tokens still within their TTL (scores are expiry times); those past it are room.
+        pipeline.zcard(keys.waiting).zcount(keys.active, `(${now}`, '+inf').get(keys.admitted);
       }
       const replies = (await pipeline.exec()) ?? [];
       return concertIds.map((concertId, index) => {

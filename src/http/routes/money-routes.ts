@@ -54,7 +54,7 @@ export function moneyRoutes(app: FastifyInstance, services: AppServices): void {
     { schema: { headers: IdempotencyHeaders, body: PayBody, response: { 201: PaymentResponse } } },
     async (request, reply) => {
       const started = performance.now();
-      const answered = (outcome: string) => services.metrics.paymentAnswered(outcome, (performance.now() - started) / 1000);
+      const answered = (outcome: string, replayed = false) => services.metrics.paymentAnswered(outcome, (performance.now() - started) / 1000, replayed);
       try {
         const result = await services.payments.pay(
           request.headers['queue-token'],
@@ -62,7 +62,7 @@ export function moneyRoutes(app: FastifyInstance, services: AppServices): void {
           request.body.reservationId,
         );
         // A replay answers what the first attempt did: 201, or that attempt's problem.
-        answered(result.statusCode === 201 ? 'CONFIRMED' : ((result.body as { code?: string }).code ?? String(result.statusCode)));
+        answered(result.statusCode === 201 ? 'CONFIRMED' : ((result.body as { code?: string }).code ?? String(result.statusCode)), result.replayed);
         return reply.code(result.statusCode).send(result.body);
       } catch (error) {
         answered(toProblem(error as Error).code);

@@ -70,8 +70,9 @@ export class ConcertLine {
     return this.waiting.size + this.active.size;
   }
 
-  counts(): { waiting: number; active: number } {
-    return { waiting: this.waiting.size, active: this.active.size };
+  /** Read-only: ACTIVE counts tokens still within their TTL (those past it are room, not yet reclaimed). */
+  counts(now: number): { waiting: number; active: number } {
+    return { waiting: this.waiting.size, active: this.active.countLive(now) };
   }
 
   /** Nothing live and no admission the wait estimate still counts: the line may be dropped. */

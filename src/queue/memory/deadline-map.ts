@@ -39,6 +39,16 @@ export class DeadlineMap<V> {
     return this.entries.delete(key);
   }
 
+  /** Entries whose deadline is still ahead of `now`; reads only (O(due) from the front). */
+  countLive(now: number): number {
+    let due = 0;
+    for (const { deadline } of this.entries.values()) {
+      if (deadline > now) break;
+      due += 1;
+    }
+    return this.entries.size - due;
+  }
+
   /** Removes and returns, oldest first, the entries whose deadline is at or before `now`. */
   takeDue(now: number): [string, V][] {
     const due: [string, V][] = [];
