@@ -102,7 +102,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   reservationRoutes(app, services);
   moneyRoutes(app, services);
   opsRoutes(app, services);
-  opsPageRoutes(app, () => services.opsSnapshot());
+  opsPageRoutes(app, () => services.opsSnapshot(), services.config.adminApiKey);
   openApiRoutes(app);
   return app;
 }

@@ -11,11 +11,23 @@ import type { ActorInfo, ReservationEngine } from '../engine/reservation-engine'
 import type { BreakerState } from '../payments/guarded-gateway';
 import type { LineStats, TokenQueue } from '../queue/types';
 
+/** What the page shows of an actor: named field by field, so nothing new leaks out by itself. */
+export interface OpsActor {
+  scheduleId: string;
+  heat: number;
+  mailboxDepth: number;
+  activeHolds: number;
+  heldSeats: number;
+  soldSeats: number;
+  journalSeq: number;
+  lastSnapshotAt: string | null;
+}
+
 export interface OpsSnapshot {
   at: string;
   engine: EngineName;
-  actors: { live: number; activeHolds: number; hottest: ActorInfo[] };
-  /** Lines with tokens, longest first; null when the store (Redis) did not answer. */
+  actors: { live: number; activeHolds: number; hottest: OpsActor[] };
+  /** The longest lines (at most 20), longest first; null when the store (Redis) did not answer. */
   queue: LineStats[] | null;
   outbox: { relay: 'kafka' | 'off'; pending: number; oldestAgeSeconds: number } | null;
   breakers: Record<string, BreakerState>;
@@ -32,6 +44,18 @@ export interface OpsSources {
 }
 
 const HOTTEST = 10;
+const LONGEST_LINES = 20;
+
+const opsActor = (a: ActorInfo): OpsActor => ({
+  scheduleId: a.scheduleId,
+  heat: a.heat,
+  mailboxDepth: a.mailboxDepth,
+  activeHolds: a.activeHolds,
+  heldSeats: a.heldSeats,
+  soldSeats: a.soldSeats,
+  journalSeq: a.journalSeq,
+  lastSnapshotAt: a.lastSnapshotAt,
+});
 
 async function orNull<T>(read: () => Promise<T>): Promise<T | null> {
   try {
@@ -46,9 +70,11 @@ export function createOpsSnapshot(sources: OpsSources, maxAgeMs = 500): () => Pr
 
   const read = async (): Promise<OpsSnapshot> => {
     const actors = sources.engine.actors();
-    const hottest = hottestActors(actors, HOTTEST);
+    const hottest = hottestActors(actors, HOTTEST).map(opsActor);
     const [queue, outbox, charges] = await Promise.all([
-      orNull(async () => (await sources.queue.stats()).sort((a, b) => b.waiting + b.active - (a.waiting + a.active))),
+      orNull(async () =>
+        (await sources.queue.stats()).sort((a, b) => b.waiting + b.active - (a.waiting + a.active)).slice(0, LONGEST_LINES),
+      ),
       orNull(async () => ({ relay: sources.relay, ...(await sources.outboxLag()) })),
       orNull(async () => {
         const { count, oldestAgeSeconds } = await sources.pendingCharges();

@@ -47,8 +47,15 @@ describe('the live ops page at /ops', () => {
       // The event stream is cut when the server closes at the end: that one is expected.
       if (!request.url().endsWith('/ops/events')) problems.push(`failed ${request.url()}: ${request.failure()?.errorText}`);
     });
+    browser.context.on('response', (response) => {
+      // The wrong key of the first test is refused on purpose; anything else failing is a problem.
+      if (response.status() >= 400 && response.status() !== 403) problems.push(`${response.url()} → ${response.status()}`);
+    });
     page = await browser.context.newPage();
-    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+    // A CSP violation is reported as a console error: none may happen.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/status of 403/.test(message.text())) problems.push(message.text());
+    });
     page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
     await page.goto(`${origin}/ops`, { waitUntil: 'load' });
   }, ENSURE_CHROMIUM_TIMEOUT_MS + 60_000);
@@ -58,7 +65,19 @@ describe('the live ops page at /ops', () => {
     await t?.close();
   });
 
-  it('when opened on an idle server, then it shows the engine, the breaker and empty tables, live from the event stream', async () => {
+  it('when opened, then it shows no figure until the admin key is given; a wrong key is refused and asked again', async () => {
+    await page.locator('#key-input').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.locator('#engine').innerText()).toBe('–');
+    await page.locator('#key-input').fill('not-the-admin-key');
+    await page.locator('#key button').click();
+    await page.locator('#status', { hasText: 'the admin key was refused' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('#key-input').isVisible()).toBe(true);
+    expect(await page.locator('#engine').innerText()).toBe('–');
+  });
+
+  it('when the admin key is given on an idle server, then it shows the engine, the breaker and empty tables, live from the event stream', async () => {
+    await page.locator('#key-input').fill(ADMIN_KEY);
+    await page.locator('#key button').click();
     await page.locator('#status', { hasText: 'live (server-sent events)' }).waitFor({ timeout: 10_000 });
     expect(await page.title()).toBe('ovation — live operations');
     expect(await page.locator('#engine').innerText()).toBe('actor');
@@ -105,13 +124,18 @@ describe('the live ops page at /ops', () => {
     expect(pixelDifference(before, after)).toBeGreaterThan(0.005);
   });
 
-  it('when /ops/state and /ops/events are read directly, then they give the same snapshot shape, JSON and SSE', async () => {
-    const state = (await (await fetch(`${origin}/ops/state`)).json()) as Record<string, unknown>;
+  it('when /ops/state and /ops/events are read directly, then they take the admin key and give the same snapshot, JSON and SSE', async () => {
+    for (const path of ['/ops/state', '/ops/events']) {
+      const refused = await fetch(`${origin}${path}`);
+      expect([path, refused.status, ((await refused.json()) as { code: string }).code]).toEqual([path, 403, 'ADMIN_KEY_INVALID']);
+    }
+    const headers = { 'x-admin-key': ADMIN_KEY };
+    const state = (await (await fetch(`${origin}/ops/state`, { headers })).json()) as Record<string, unknown>;
     expect(state).toEqual(
       expect.objectContaining({ engine: 'actor', breakers: { payment_gateway: 'closed' }, actors: expect.objectContaining({ live: 1 }) }),
     );
     const controller = new AbortController();
-    const response = await fetch(`${origin}/ops/events`, { signal: controller.signal });
+    const response = await fetch(`${origin}/ops/events`, { headers, signal: controller.signal });
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     const reader = response.body!.getReader();
     let text = '';
@@ -119,6 +143,16 @@ describe('the live ops page at /ops', () => {
     controller.abort();
     const data = text.split('event: snapshot\ndata: ')[1]!.split('\n')[0]!;
     expect(Object.keys(JSON.parse(data)).sort()).toEqual(Object.keys(state).sort());
+  });
+
+  it('when the page is served, then a CSP lets only its own script and style run and only this origin be reached', async () => {
+    const response = await fetch(`${origin}/ops`);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'sha256-[^']+'(;|$)/);
+    expect(csp).toMatch(/connect-src 'self'/);
+    expect(csp).not.toMatch(/unsafe-inline|https?:/);
+    expect(await response.text()).not.toMatch(/(?:src|href)="(https?:)?\/\//);
   });
 
   it('when opened, then every request went to this server and nothing failed or logged an error', () => {

@@ -1,17 +1,15 @@
 /**
  * The live ops page (/ops): one self-contained HTML document — inline CSS and script, no build
- * step, no CDN, no font — that listens to /ops/events (server-sent events, one snapshot a second)
- * and falls back to polling /ops/state when the stream is refused or cut. Every value is written
- * with textContent: nothing from the server is ever parsed as HTML.
+ * step, no CDN, no font. The page itself holds no data; it asks for the admin key (kept in the
+ * tab's sessionStorage only) and reads /ops/events with it (server-sent events, one snapshot a
+ * second, read through fetch because EventSource cannot send a header), polling /ops/state while
+ * the stream is refused or cut and trying the stream again every 15 s. Every value is written with
+ * textContent: nothing from the server is ever parsed as HTML. The route sends a CSP that allows
+ * exactly this script and style (by their hashes) and connections to this origin only.
  */
-export const OPS_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ovation — live operations</title>
-<link rel="icon" href="data:,">
-<style>
+import { createHash } from 'node:crypto';
+
+const STYLE = `
   :root { color-scheme: light dark; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --muted: #6e7781; }
   body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; }
   h1 { font-size: 1.3rem; margin: 0 0 .25rem; }
@@ -27,34 +25,13 @@ export const OPS_PAGE = `<!doctype html>
   th:first-child, td:first-child { text-align: left; font-family: ui-monospace, monospace; }
   .bar { display: inline-block; height: .6rem; background: #0969da; vertical-align: middle; margin-left: .4rem; }
   .empty { color: var(--muted); font-style: italic; }
-</style>
-</head>
-<body>
-<h1>ovation — live operations</h1>
-<div id="status">connecting…</div>
+  form#key { display: flex; gap: .5rem; align-items: center; margin: .75rem 0; }
+  form#key[hidden] { display: none; }
+  form#key input { font: inherit; padding: .25rem .4rem; min-width: 18rem; }
 
-<div class="cards">
-  <div class="card"><div class="label">engine</div><div class="value" id="engine">–</div></div>
-  <div class="card"><div class="label">live actors</div><div class="value" id="actors-live">–</div></div>
-  <div class="card"><div class="label">active holds</div><div class="value" id="holds-active">–</div></div>
-  <div class="card"><div class="label">payment gateway breaker</div><div class="value" id="breaker">–</div></div>
-  <div class="card"><div class="label">outbox pending (oldest)</div><div class="value" id="outbox">–</div></div>
-  <div class="card"><div class="label">charges pending (oldest)</div><div class="value" id="charges">–</div></div>
-</div>
+`;
 
-<h2>Hottest actors</h2>
-<table id="actors">
-  <thead><tr><th>schedule</th><th>heat (msg/s)</th><th>mailbox</th><th>holds</th><th>held seats</th><th>sold seats</th><th>journal seq</th><th>snapshot age</th></tr></thead>
-  <tbody></tbody>
-</table>
-
-<h2>Waiting lines</h2>
-<table id="queue">
-  <thead><tr><th>concert</th><th>waiting</th><th>active</th><th>admitted (total)</th></tr></thead>
-  <tbody></tbody>
-</table>
-
-<script>
+const SCRIPT = `
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
@@ -79,6 +56,7 @@ export const OPS_PAGE = `<!doctype html>
     return rows.map(function () { var tr = document.createElement('tr'); body.appendChild(tr); return tr; });
   };
 
+  var mode = 'connecting';
   function render(s) {
     text('engine', s.engine);
     text('actors-live', String(s.actors.live));
@@ -122,30 +100,137 @@ export const OPS_PAGE = `<!doctype html>
     $('status').textContent = 'updated ' + new Date(s.at).toLocaleTimeString() + ' · ' + mode;
   }
 
-  var mode = 'live (server-sent events)';
-  var polling = null;
-  function poll() {
-    fetch('/ops/state', { cache: 'no-store' })
-      .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
-      .then(render)
-      .catch(function (e) { $('status').textContent = 'disconnected: ' + e.message + ' (retrying)'; });
+  // The admin key lives in this tab only (sessionStorage), and goes in a header, never in a URL.
+  var key = sessionStorage.getItem('ovation-admin-key');
+  var session = 0;
+  function askForKey(message) {
+    session++;
+    key = null;
+    sessionStorage.removeItem('ovation-admin-key');
+    $('key').hidden = false;
+    $('status').textContent = message;
   }
-  function startPolling() {
-    if (polling !== null) return;
+  function refused(response) {
+    if (response.status === 403 || response.status === 401) { askForKey('the admin key was refused: enter it again'); return true; }
+    return false;
+  }
+
+  var pollTimer = null;
+  function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
+  function poll(mine) {
+    if (mine !== session) return stopPolling();
+    fetch('/ops/state', { cache: 'no-store', headers: { 'x-admin-key': key } })
+      .then(function (r) { if (refused(r)) throw new Error('refused'); if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+      .then(function (s) { if (mine === session) render(s); })
+      .catch(function (e) { if (mine === session && key) $('status').textContent = 'disconnected: ' + e.message + ' (retrying)'; });
+  }
+  function fallBack(mine) {
+    if (mine !== session) return;
     mode = 'polling every 2 s';
-    poll();
-    polling = setInterval(poll, 2000);
+    if (pollTimer === null) { poll(mine); pollTimer = setInterval(function () { poll(mine); }, 2000); }
+    setTimeout(function () { stream(mine); }, 15000); // try the live stream again
   }
-  if (!('EventSource' in window)) return startPolling();
-  var events = new EventSource('/ops/events');
-  events.addEventListener('snapshot', function (e) { render(JSON.parse(e.data)); });
-  events.onerror = function () {
-    // Refused (too many viewers) or cut: poll instead; the stream is not retried on top.
-    events.close();
-    startPolling();
-  };
+
+  // Server-sent events read through fetch: \`event: snapshot\` / \`data: {json}\` blocks.
+  function stream(mine) {
+    if (mine !== session) return;
+    fetch('/ops/events', { cache: 'no-store', headers: { 'x-admin-key': key, accept: 'text/event-stream' } })
+      .then(function (r) {
+        if (refused(r)) return;
+        if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
+        stopPolling();
+        mode = 'live (server-sent events)';
+        var reader = r.body.getReader();
+        var decoder = new TextDecoder();
+        var buffered = '';
+        function read() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done || mine !== session) { reader.cancel(); throw new Error('stream ended'); }
+            buffered += decoder.decode(chunk.value, { stream: true });
+            var blocks = buffered.split('\\n\\n');
+            buffered = blocks.pop();
+            blocks.forEach(function (block) {
+              var data = block.split('\\n').filter(function (l) { return l.indexOf('data: ') === 0; }).map(function (l) { return l.slice(6); }).join('\\n');
+              if (block.indexOf('event: snapshot') === 0 && data) render(JSON.parse(data));
+            });
+            return read();
+          });
+        }
+        return read();
+      })
+      .catch(function () { fallBack(mine); });
+  }
+
+  function start() {
+    $('key').hidden = true;
+    $('status').textContent = 'connecting…';
+    stream(++session);
+  }
+  $('key').addEventListener('submit', function (event) {
+    event.preventDefault();
+    key = $('key-input').value;
+    sessionStorage.setItem('ovation-admin-key', key);
+    $('key-input').value = '';
+    start();
+  });
+  if (key) start(); else askForKey('enter the admin key (X-Admin-Key) to see live figures');
 })();
-</script>
+`;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/** Only this page's own script and style run; it may talk to this origin and nothing else. */
+export const OPS_PAGE_CSP = [
+  "default-src 'none'",
+  `script-src ${sha256(SCRIPT)}`,
+  `style-src ${sha256(STYLE)}`,
+  "connect-src 'self'",
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const OPS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ovation — live operations</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>ovation — live operations</h1>
+<div id="status">connecting…</div>
+<form id="key" hidden>
+  <label for="key-input">admin key</label>
+  <input id="key-input" type="password" autocomplete="off" required>
+  <button type="submit">show</button>
+</form>
+
+<div class="cards">
+  <div class="card"><div class="label">engine</div><div class="value" id="engine">–</div></div>
+  <div class="card"><div class="label">live actors</div><div class="value" id="actors-live">–</div></div>
+  <div class="card"><div class="label">active holds</div><div class="value" id="holds-active">–</div></div>
+  <div class="card"><div class="label">payment gateway breaker</div><div class="value" id="breaker">–</div></div>
+  <div class="card"><div class="label">outbox pending (oldest)</div><div class="value" id="outbox">–</div></div>
+  <div class="card"><div class="label">charges pending (oldest)</div><div class="value" id="charges">–</div></div>
+</div>
+
+<h2>Hottest actors</h2>
+<table id="actors">
+  <thead><tr><th>schedule</th><th>heat (msg/s)</th><th>mailbox</th><th>holds</th><th>held seats</th><th>sold seats</th><th>journal seq</th><th>snapshot age</th></tr></thead>
+  <tbody></tbody>
+</table>
+
+<h2>Waiting lines</h2>
+<table id="queue">
+  <thead><tr><th>concert</th><th>waiting</th><th>active</th><th>admitted (total)</th></tr></thead>
+  <tbody></tbody>
+</table>
+
+<script>${SCRIPT}</script>
 </body>
 </html>
 `;

@@ -1,15 +1,9 @@
 /** Setup endpoints, guarded by X-Admin-Key. */
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { adminKeyRequired } from '../admin-key';
 import { Problem } from '../problem';
 import { ActorsQuery, ActorsResponse, AdminKeyHeaders, CreateConcertBody, CreatedConcert, SeatHistoryParams, SeatHistoryResponse } from '../schemas';
 import type { AppServices } from '../app-services';
-
-function sameKey(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** Sections must lie inside the schedule and must not overlap. */
 function checkSections(body: CreateConcertBody): void {
@@ -29,10 +23,7 @@ function checkSections(body: CreateConcertBody): void {
 }
 
 export function adminRoutes(app: FastifyInstance, services: AppServices): void {
-  const requireAdmin = async (request: FastifyRequest) => {
-    const key = request.headers['x-admin-key'];
-    if (typeof key !== 'string' || !sameKey(key, services.config.adminApiKey)) throw new Problem('ADMIN_KEY_INVALID');
-  };
+  const requireAdmin = adminKeyRequired(services.config.adminApiKey);
 
   app.post<{ Body: CreateConcertBody }>(
     '/v1/admin/concerts',
