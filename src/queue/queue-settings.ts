@@ -3,6 +3,7 @@
  * memory-token-queue.ts), so that the same settings mean the same thing in either.
  */
 import { isUuid } from './token-format';
+import type { QueueDrawStore } from './queue-draws';
 import type { TokenQueueSettings } from './types';
 
 /** A day: a client that lost the 201 of its payment can replay it for that long. */
@@ -23,6 +24,7 @@ export interface ResolvedQueueSettings {
   admissionIntervalMs: number;
   now: () => number;
   onAdmissionError: (error: unknown) => void;
+  draws: QueueDrawStore | undefined;
 }
 
 export function resolveQueueSettings(settings: TokenQueueSettings): ResolvedQueueSettings {
@@ -36,6 +38,7 @@ export function resolveQueueSettings(settings: TokenQueueSettings): ResolvedQueu
     admissionIntervalMs: settings.admissionIntervalMs ?? DEFAULT_ADMISSION_INTERVAL_MS,
     now: settings.now ?? Date.now,
     onAdmissionError: settings.onAdmissionError ?? ((error) => console.error('token queue: admission sweep failed', error)),
+    draws: settings.draws,
   };
 }
 

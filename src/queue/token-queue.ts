@@ -8,6 +8,7 @@ import { generateToken, normalizeConcertId, parseToken } from './token-format';
 import type { TokenInfo, TokenQueue, TokenQueueOptions } from './types';
 import { onRedis, onRedisWrite } from './redis-unavailable';
 import { resolveQueueSettings, validateIssueArguments } from './queue-settings';
+import { afterDraw, createPreQueueDrawer } from './pre-queue-drawer';
 
 export type { TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenQueueSettings, TokenStatus, TokenView } from './types';
 
@@ -35,7 +36,18 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
   });
 
   const toInfo = (concertId: string, description: LiveDescription): TokenInfo =>
-    tokenInfo(concertId, description, { maxActive, activeTtlSeconds });
+    tokenInfo(concertId, description, { maxActive, activeTtlSeconds, now: clock() });
+
+  const drawer = createPreQueueDrawer(settings.draws);
+  /** Draws the concert's pre-queue into line if its draw is due (pre-queue-drawer.ts). */
+  const draw = (concertId: string) => async (): Promise<void> => {
+    const keys = concertKeys(keyPrefix, concertId);
+    const { opensAtMs, drawn, arrivals } = await commands.prequeue(keys, admissionContext());
+    if (drawn || opensAtMs === null || opensAtMs > clock()) return;
+    await drawer.order(concertId, opensAtMs, arrivals, async (order) => {
+      await commands.applyDraw(keys, admissionContext(), order);
+    });
+  };
 
   /**
    * Drops a drained concert from the registry. The re-check after removing
@@ -45,10 +57,11 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
    */
   const sweepConcert = async (concertId: string): Promise<number> => {
     const keys = concertKeys(keyPrefix, concertId);
-    const first = await commands.admit(keys, admissionContext());
+    const admit = () => afterDraw(() => commands.admit(keys, admissionContext()), draw(concertId));
+    const first = await admit();
     if (first.live > 0) return first.admitted;
     await registry.remove(concertId);
-    const recheck = await commands.admit(keys, admissionContext());
+    const recheck = await admit();
     if (recheck.live > 0) await registry.add(concertId);
     return first.admitted + recheck.admitted;
   };
@@ -62,11 +75,15 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
   const loop = createAdmissionLoop(admitAll, settings.admissionIntervalMs, settings.onAdmissionError);
 
   const queue: TokenQueue = {
-    async issue(userId, concertId) {
+    async issue(userId, concertId, opensAt = null) {
       validateIssueArguments(userId, concertId);
       const normalizedConcertId = normalizeConcertId(concertId);
       const keys = concertKeys(keyPrefix, normalizedConcertId);
-      const reply = await commands.issue(keys, admissionContext(), userId, generateToken(normalizedConcertId));
+      const candidate = generateToken(normalizedConcertId);
+      const reply = await afterDraw(
+        () => commands.issue(keys, admissionContext(), userId, candidate, opensAt),
+        draw(normalizedConcertId),
+      );
       await registry.add(normalizedConcertId);
       if (reply.description.kind !== 'live') {
         throw new Error(`token queue: issued token is not live (${reply.description.kind})`);
@@ -78,7 +95,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
       const parsed = parseToken(token);
       if (!parsed) return { kind: 'invalid' };
       const keys = concertKeys(keyPrefix, parsed.concertId);
-      const { requeued, description } = await commands.lookup(keys, admissionContext(), token);
+      const { requeued, description } = await afterDraw(() => commands.lookup(keys, admissionContext(), token), draw(parsed.concertId));
       // A re-queued token may belong to a concert the sweep already dropped as drained.
       if (requeued) await registry.add(parsed.concertId);
       switch (description.kind) {
@@ -94,7 +111,8 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     async expire(token) {
       const parsed = parseToken(token);
       if (!parsed) return;
-      await commands.expire(concertKeys(keyPrefix, parsed.concertId), admissionContext(), token);
+      const keys = concertKeys(keyPrefix, parsed.concertId);
+      await afterDraw(() => commands.expire(keys, admissionContext(), token), draw(parsed.concertId));
     },
 
     admitAll,
@@ -103,7 +121,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
   };
   return {
     ...queue,
-    issue: (userId, concertId) => onRedisWrite(() => queue.issue(userId, concertId)),
+    issue: (userId, concertId, opensAt) => onRedisWrite(() => queue.issue(userId, concertId, opensAt)),
     lookup: (token) => onRedis(() => queue.lookup(token)),
     expire: (token) => onRedisWrite(() => queue.expire(token)),
   };

@@ -2,6 +2,7 @@ import { initialSchema } from './001-initial-schema';
 import { baselineIndexes } from './002-baseline-indexes';
 import { chargesAndOutbox } from './003-charges-and-outbox';
 import { holdIdempotency } from './004-hold-idempotency';
+import { onSaleAndQueueDraws } from './006-on-sale-and-queue-draws';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'baseline indexes', sql: baselineIndexes },
   { version: 3, name: 'charges and outbox', sql: chargesAndOutbox },
   { version: 4, name: 'hold idempotency', sql: holdIdempotency },
+  { version: 6, name: 'on-sale time and queue draws', sql: onSaleAndQueueDraws },
 ];

@@ -1,0 +1,57 @@
+/**
+ * The pre-queue draw as both waiting lines run it (Redis: token-queue.ts, process memory:
+ * memory-token-queue.ts). A line that finds a concert's draw due (its on-sale time has come and
+ * the draw is not applied) reads its arrivals, records a draw through the QueueDrawStore — a fresh
+ * seed, unless a draw of the concert stands already, recorded by another instance or before a
+ * restart — and applies the order that the standing seed gives (src/domain/seeded-shuffle.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { drawOrder } from '../domain/seeded-shuffle';
+import type { QueueDrawStore } from './queue-draws';
+
+/** What a line operation answers, having changed nothing, while the concert's draw is due. */
+export const DRAW_DUE = 'draw-due';
+export type DrawDue = typeof DRAW_DUE;
+
+/** 128 bits: as unguessable as a token, so nobody can predict the order before the draw. */
+const SEED_BYTES = 16;
+
+export interface PreQueueDrawer {
+  /**
+   * The order of `arrivals` by the concert's draw, recording one if none stands. Concurrent calls
+   * for one concert on this instance share one draw.
+   */
+  order(concertId: string, opensAt: number, arrivals: readonly string[], apply: (order: string[]) => Promise<void>): Promise<void>;
+}
+
+export function createPreQueueDrawer(store: QueueDrawStore | undefined): PreQueueDrawer {
+  const inFlight = new Map<string, Promise<void>>();
+  return {
+    order(concertId, opensAt, arrivals, apply) {
+      const running = inFlight.get(concertId);
+      if (running) return running;
+      const drawing = (async () => {
+        if (!store) throw new TypeError('token queue: a concert with an on-sale time needs a draw store (TokenQueueSettings.draws)');
+        const draw = await store.claim({ concertId, onSaleAt: opensAt, seed: randomBytes(SEED_BYTES).toString('hex'), count: arrivals.length });
+        await apply(drawOrder(arrivals, draw.seed));
+      })().finally(() => inFlight.delete(concertId));
+      inFlight.set(concertId, drawing);
+      return drawing;
+    },
+  };
+}
+
+/**
+ * Runs a line operation; when it answers that the draw is due, draws and runs it again. Twice is
+ * enough: once applied, a draw is never due again (a third answer would be a bug, and says so).
+ */
+export async function afterDraw<T>(attempt: () => Promise<T | DrawDue>, draw: () => Promise<void>): Promise<T> {
+  for (let tries = 0; tries < 2; tries += 1) {
+    const reply = await attempt();
+    if (reply !== DRAW_DUE) return reply;
+    await draw();
+  }
+  const reply = await attempt();
+  if (reply === DRAW_DUE) throw new Error('token queue: the pre-queue draw is still due after it was applied');
+  return reply;
+}
