@@ -13,6 +13,7 @@ import type { GuardedGateway } from '../payments/guarded-gateway';
 import type { BalanceService } from '../services/balance-service';
 import type { ChargeService } from '../services/charge-service';
 import type { PaymentService } from '../services/payment-service';
+import type { QueueDrawService } from '../services/queue-draw-service';
 import type { ReservationService } from '../services/reservation-service';
 import type { ScheduleDirectory } from '../services/schedule-directory';
 import type { TokenGuard } from '../services/token-guard';
@@ -47,4 +48,6 @@ export interface AppServices {
   /** Undefined when KAFKA_BROKERS is unset: outbox rows wait. */
   relay: OutboxRelay | undefined;
   payments: PaymentService;
+  /** The pre-queue draws (GET /v1/admin/concerts/{id}/queue-draw). */
+  queueDraws: QueueDrawService;
 }

@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Problem } from '../problem';
-import { ActorsResponse, AdminKeyHeaders, CreateConcertBody, CreatedConcert } from '../schemas';
+import { ActorsResponse, AdminKeyHeaders, ConcertParams, CreateConcertBody, CreatedConcert, QueueDrawResponse } from '../schemas';
 import type { AppServices } from '../app-services';
 
 function sameKey(given: string, expected: string): boolean {
@@ -28,6 +28,17 @@ function checkSections(body: CreateConcertBody): void {
   });
 }
 
+/** A sale that opened only after a schedule started could never sell it. */
+function checkOnSaleAt(body: CreateConcertBody): void {
+  if (body.onSaleAt === undefined) return;
+  const opensAt = Date.parse(body.onSaleAt);
+  body.schedules.forEach((schedule, index) => {
+    if (Date.parse(schedule.startsAt) <= opensAt) {
+      throw new Problem('VALIDATION_FAILED', `schedules[${index}].startsAt must be after onSaleAt`);
+    }
+  });
+}
+
 export function adminRoutes(app: FastifyInstance, services: AppServices): void {
   const requireAdmin = async (request: FastifyRequest) => {
     const key = request.headers['x-admin-key'];
@@ -39,9 +50,17 @@ export function adminRoutes(app: FastifyInstance, services: AppServices): void {
     { onRequest: requireAdmin, schema: { headers: AdminKeyHeaders, body: CreateConcertBody, response: { 201: CreatedConcert } } },
     async (request, reply) => {
       checkSections(request.body);
+      checkOnSaleAt(request.body);
       const created = await services.catalogue.createConcert(request.body);
       return reply.code(201).send(created);
     },
+  );
+
+  // 404 CONCERT_NOT_FOUND, or 404 QUEUE_DRAW_NOT_FOUND (with why) until the line is drawn.
+  app.get<{ Params: { concertId: string } }>(
+    '/v1/admin/concerts/:concertId/queue-draw',
+    { onRequest: requireAdmin, schema: { headers: AdminKeyHeaders, params: ConcertParams, response: { 200: QueueDrawResponse } } },
+    async (request) => services.queueDraws.find(request.params.concertId),
   );
 
   app.get(
