@@ -340,7 +340,6 @@ for _, token in ipairs(redis.call('ZRANGE', prequeueKey, 0, -1)) do
 end
 redis.call('DEL', prequeueKey)
 redis.call('HSET', saleKey, 'drawn', 1)
-beforeDraw = false
-admit(true)
+-- Admission is left to the operation that asked again after the draw (it admits first, as always).
 return placed
 `;

@@ -102,7 +102,7 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
 
   return {
     async issue(userId, concertId, opensAt = null) {
-      validateIssueArguments(userId, concertId);
+      validateIssueArguments(userId, concertId, opensAt, settings.draws);
       const id = normalizeConcertId(concertId);
       const { line, now } = (await ready(id, opensAt, true))!;
       const { created, token } = line.issue(userId, () => generateToken(id), now);

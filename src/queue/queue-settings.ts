@@ -60,7 +60,13 @@ export function validateQueueSettings(options: TokenQueueSettings): void {
 }
 
 /** The arguments of issue(), checked the same way by both lines. */
-export function validateIssueArguments(userId: unknown, concertId: unknown): void {
+export function validateIssueArguments(userId: unknown, concertId: unknown, opensAt: unknown = null, draws?: QueueDrawStore): void {
+  if (opensAt !== null && (typeof opensAt !== 'number' || !Number.isFinite(opensAt))) {
+    throw new TypeError('token queue: opensAt must be epoch ms or null');
+  }
+  if (opensAt !== null && draws === undefined) {
+    throw new TypeError('token queue: a concert with an on-sale time needs a draw store (TokenQueueSettings.draws)');
+  }
   if (typeof userId !== 'string' || userId.length === 0) {
     throw new TypeError('token queue: userId must be a non-empty string');
   }

@@ -76,7 +76,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
 
   const queue: TokenQueue = {
     async issue(userId, concertId, opensAt = null) {
-      validateIssueArguments(userId, concertId);
+      validateIssueArguments(userId, concertId, opensAt, settings.draws);
       const normalizedConcertId = normalizeConcertId(concertId);
       const keys = concertKeys(keyPrefix, normalizedConcertId);
       const candidate = generateToken(normalizedConcertId);

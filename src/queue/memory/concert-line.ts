@@ -117,7 +117,6 @@ export class ConcertLine {
     for (const [token, entry] of line) this.waiting.set(token, entry);
     this.positions = undefined;
     this.drawn = true;
-    this.admit(now, true);
   }
 
   private get beforeDraw(): boolean {
