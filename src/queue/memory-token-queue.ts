@@ -89,12 +89,18 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
 
   const admitAll = async (): Promise<number> => {
     let admitted = 0;
+    let failure: { error: unknown } | undefined;
     for (const concertId of [...lines.keys()]) {
-      const found = await ready(concertId, null, false);
+      // A concert whose draw cannot be recorded now must not hold up the others' admissions.
+      const found = await ready(concertId, null, false).catch((error: unknown) => {
+        failure ??= { error };
+        return undefined;
+      });
       if (!found) continue;
       admitted += found.line.admit(found.now, true);
       dropIfIdle(concertId, found.line);
     }
+    if (failure) throw failure.error;
     return admitted;
   };
 

@@ -7,7 +7,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { drawOrder } from '../domain/seeded-shuffle';
+import { EngineUnavailableError } from '../engine/engine-unavailable-error';
 import type { QueueDrawStore } from './queue-draws';
+
+/** The draw could not be recorded (the database failed): 503, the line is left as it was. */
+export class QueueDrawUnavailableError extends EngineUnavailableError {
+  constructor(cause: unknown) {
+    super(`the waiting line could not record its draw: ${cause instanceof Error ? cause.message : String(cause)}`, 1);
+  }
+}
 
 /** What a line operation answers, having changed nothing, while the concert's draw is due. */
 export const DRAW_DUE = 'draw-due';
@@ -32,7 +40,12 @@ export function createPreQueueDrawer(store: QueueDrawStore | undefined): PreQueu
       if (running) return running;
       const drawing = (async () => {
         if (!store) throw new TypeError('token queue: a concert with an on-sale time needs a draw store (TokenQueueSettings.draws)');
-        const draw = await store.claim({ concertId, onSaleAt: opensAt, seed: randomBytes(SEED_BYTES).toString('hex'), count: arrivals.length });
+        const proposal = { concertId, onSaleAt: opensAt, seed: randomBytes(SEED_BYTES).toString('hex'), count: arrivals.length };
+        const draw = await store.claim(proposal).catch((error: unknown) => {
+          // Nothing was applied to the line; whoever asks again (the sweep does) draws again and
+          // finds the row if this claim did commit after all.
+          throw new QueueDrawUnavailableError(error);
+        });
         await apply(drawOrder(arrivals, draw.seed));
       })().finally(() => inFlight.delete(concertId));
       inFlight.set(concertId, drawing);

@@ -22,6 +22,7 @@ import { drawOrder } from '../../src/domain/seeded-shuffle';
 import { CatalogueRepository } from '../../src/persistence/catalogue-repository';
 import { createQueueDrawStore } from '../../src/persistence/queue-draw-store';
 import type { QueueDrawStore } from '../../src/queue/queue-draws';
+import { QueueDrawUnavailableError } from '../../src/queue/pre-queue-drawer';
 import { eventually } from '../support/eventually';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -833,6 +834,26 @@ describe.each(BACKENDS)('token queue (%s): the pre-queue and the draw at the on-
     const infos = await issueInOrder(queue, concertId, 3);
     expect(infos.map((info) => [info.status, info.position])).toEqual([['ACTIVE', 0], ['WAITING', 1], ['WAITING', 2]]);
     expect(await draws.find(concertId)).toBeUndefined();
+  });
+
+  test('when the database cannot record the draw, then the operation is refused as unavailable and the pre-queue is left as it was', async () => {
+    // A real pool to a port nobody listens on: every claim fails with ECONNREFUSED.
+    const deadPool = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 1_000 });
+    try {
+      const queue = makeQueue({ draws: createQueueDrawStore(deadPool), maxActive: 5 });
+      const { concertId, opensAt } = await concertOnSaleIn(10 * SECOND);
+      const tokens = await preQueue(queue, concertId, opensAt, 3);
+
+      clockMs = opensAt;
+      await expect(queue.lookup(tokens[0]!)).rejects.toBeInstanceOf(QueueDrawUnavailableError);
+      await expect(queue.admitAll()).rejects.toBeInstanceOf(QueueDrawUnavailableError);
+
+      expect((await backend.prequeued(concertId)).sort()).toEqual([...tokens].sort());
+      expect(await backend.active(concertId)).toEqual([]);
+      expect(await draws.find(concertId)).toBeUndefined();
+    } finally {
+      await deadPool.end();
+    }
   });
 
   test('when a line has no draw store, then issuing for a concert with an on-sale time fails', async () => {
