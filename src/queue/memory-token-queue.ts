@@ -83,7 +83,7 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
       line.setOpensAt(opensAt);
       const now = tick();
       if (!line.drawDue(now)) return { line, now };
-      await drawer.order(concertId, line.opensAt!, line.arrivals(), async (order) => line.applyDraw(order, tick()));
+      await drawer.draw(concertId, line.opensAt!, line.arrivals(), async (order) => line.applyDraw(order, tick()));
     }
   };
 

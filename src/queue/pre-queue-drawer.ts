@@ -26,16 +26,16 @@ const SEED_BYTES = 16;
 
 export interface PreQueueDrawer {
   /**
-   * The order of `arrivals` by the concert's draw, recording one if none stands. Concurrent calls
-   * for one concert on this instance share one draw.
+   * Records the concert's draw unless one stands, and hands `apply` the order of `arrivals` by the
+   * draw that stands. Concurrent calls for one concert on this instance share one draw.
    */
-  order(concertId: string, opensAt: number, arrivals: readonly string[], apply: (order: string[]) => Promise<void>): Promise<void>;
+  draw(concertId: string, opensAt: number, arrivals: readonly string[], apply: (order: string[]) => Promise<void>): Promise<void>;
 }
 
 export function createPreQueueDrawer(store: QueueDrawStore | undefined): PreQueueDrawer {
   const inFlight = new Map<string, Promise<void>>();
   return {
-    order(concertId, opensAt, arrivals, apply) {
+    draw(concertId, opensAt, arrivals, apply) {
       const running = inFlight.get(concertId);
       if (running) return running;
       const drawing = (async () => {
@@ -55,8 +55,9 @@ export function createPreQueueDrawer(store: QueueDrawStore | undefined): PreQueu
 }
 
 /**
- * Runs a line operation; when it answers that the draw is due, draws and runs it again. Twice is
- * enough: once applied, a draw is never due again (a third answer would be a bug, and says so).
+ * Runs a line operation; when it answers that the draw is due, draws and runs it again. Once
+ * applied a draw is never due again, so the second try answers; the third is a margin (a draw
+ * applied by another instance while this one found nothing left to do), and a fourth "due" is a bug.
  */
 export async function afterDraw<T>(attempt: () => Promise<T | DrawDue>, draw: () => Promise<void>): Promise<T> {
   for (let tries = 0; tries < 2; tries += 1) {

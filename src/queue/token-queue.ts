@@ -44,7 +44,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     const keys = concertKeys(keyPrefix, concertId);
     const { opensAtMs, drawn, arrivals } = await commands.prequeue(keys, admissionContext());
     if (drawn || opensAtMs === null || opensAtMs > clock()) return;
-    await drawer.order(concertId, opensAtMs, arrivals, async (order) => {
+    await drawer.draw(concertId, opensAtMs, arrivals, async (order) => {
       await commands.applyDraw(keys, admissionContext(), order);
     });
   };
