@@ -12,6 +12,7 @@ module.exports = {
     '**/test/e2e/idempotency.e2e.spec.ts',
     '**/test/e2e/expiry-and-restart.e2e.spec.ts',
     '**/test/e2e/waiting-queue.e2e.spec.ts',
+    '**/test/e2e/presale.e2e.spec.ts',
     '**/test/e2e/bad-input.e2e.spec.ts',
   ],
   globalSetup: '<rootDir>/test/support/embedded-global-setup.ts',

@@ -29,6 +29,7 @@ import { registerQueueMetrics } from './metrics/queue-metrics';
 import { createOpsSnapshot } from './ops/ops-snapshot';
 import { BalanceRepository } from './persistence/balance-repository';
 import { OUTBOX_SQL } from './persistence/outbox-store';
+import { createQueueDrawStore } from './persistence/queue-draw-store';
 import { createMemoryRateLimiter } from './queue/memory-rate-limiter';
 import { createMemoryTokenQueue } from './queue/memory-token-queue';
 import { createRateLimiter } from './queue/rate-limiter';
@@ -36,6 +37,7 @@ import { createTokenQueue } from './queue/token-queue';
 import { BalanceService } from './services/balance-service';
 import { ChargeService } from './services/charge-service';
 import { PaymentService } from './services/payment-service';
+import { QueueDrawService } from './services/queue-draw-service';
 import { ReservationService } from './services/reservation-service';
 import { ScheduleDirectory } from './services/schedule-directory';
 import { SeatHistoryService } from './services/seat-history-service';
@@ -75,6 +77,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   const catalogue = new CatalogueRepository(db);
   const schedules = new ScheduleDirectory(catalogue);
   const reservationsRepo = new ReservationRepository(db);
+  const draws = createQueueDrawStore(db);
   const queueSettings = {
     maxActive: config.queueMaxActive,
     activeTtlSeconds: config.queueActiveTtlSeconds,
@@ -83,6 +86,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
       metrics.admissionFailed();
       app.log.warn({ err: error }, 'waiting line: admission pass failed; nobody is admitted until it succeeds');
     },
+    draws,
   };
   const queue = redis ? createTokenQueue({ redis, keyPrefix: config.redisKeyPrefix, ...queueSettings }) : createMemoryTokenQueue(queueSettings);
   const rateLimiter = redis ? createRateLimiter({ redis, keyPrefix: config.redisKeyPrefix }) : createMemoryRateLimiter();
@@ -168,6 +172,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
       (error) => app.log.warn({ err: error }, 'token expiry after payment failed; it ends at its TTL'),
       () => relay?.nudge(),
     ),
+    queueDraws: new QueueDrawService(schedules, draws),
   };
 
   const app = await buildApp(services);

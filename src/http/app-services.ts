@@ -15,6 +15,7 @@ import type { GuardedGateway } from '../payments/guarded-gateway';
 import type { BalanceService } from '../services/balance-service';
 import type { ChargeService } from '../services/charge-service';
 import type { PaymentService } from '../services/payment-service';
+import type { QueueDrawService } from '../services/queue-draw-service';
 import type { ReservationService } from '../services/reservation-service';
 import type { ScheduleDirectory } from '../services/schedule-directory';
 import type { SeatHistoryService } from '../services/seat-history-service';
@@ -54,4 +55,6 @@ export interface AppServices {
   payments: PaymentService;
   /** What the live ops page shows (/ops). */
   opsSnapshot(): Promise<OpsSnapshot>;
+  /** The pre-queue draws (GET /v1/admin/concerts/{id}/queue-draw). */
+  queueDraws: QueueDrawService;
 }

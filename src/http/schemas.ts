@@ -48,15 +48,28 @@ export const CreateConcertBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
     venue: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    onSaleAt: Type.Optional({
+      ...IsoTime,
+      description: 'When the sale opens. Tokens issued before it wait in the pre-queue, which is drawn into a random order at this time.',
+    }),
     schedules: Type.Array(ScheduleInput, { minItems: 1, maxItems: 100 }),
   },
   strict,
 );
 export type CreateConcertBody = Static<typeof CreateConcertBody>;
+const OnSaleAt = Type.Union([Type.String(), Type.Null()], { description: 'When the sale opens; null: open from creation' });
 export const CreatedConcert = Type.Object({
   concertId: Uuid,
   title: Type.String(),
+  onSaleAt: OnSaleAt,
   schedules: Type.Array(Type.Object({ scheduleId: Uuid, startsAt: Type.String(), seatCount: Type.Integer() })),
+});
+export const QueueDrawResponse = Type.Object({
+  concertId: Uuid,
+  onSaleAt: Type.String(),
+  drawnAt: Type.String(),
+  seed: Type.String({ description: 'Recompute the order: seededShuffle(tokens sorted by code unit, seed) (src/domain/seeded-shuffle.ts)' }),
+  count: Type.Integer({ description: 'Tokens in the pre-queue when the draw was recorded' }),
 });
 export const AdminKeyHeaders = Type.Object({ 'x-admin-key': Type.Optional(Type.String()) });
 export const ACTOR_SORT_KEYS = ['heat', 'mailboxDepth', 'activeHolds', 'heldSeats', 'soldSeats', 'journalSeq'] as const;
@@ -98,9 +111,12 @@ export type IssueTokenBody = Static<typeof IssueTokenBody>;
 export const TokenResponse = Type.Object({
   token: Type.String(),
   status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')]),
-  position: Type.Integer(),
+  position: Type.Union([Type.Integer(), Type.Null()], {
+    description: '0 when ACTIVE, the 1-based place in line when WAITING, null in the pre-queue (before the on-sale time)',
+  }),
   estimatedWaitSeconds: Type.Integer(),
   activeUntil: Type.Union([Type.String(), Type.Null()]),
+  opensAt: Type.Optional(Type.String({ description: "The concert's on-sale time; only while the token is in the pre-queue" })),
 });
 export const QueueTokenHeaders = Type.Object({ 'queue-token': Type.Optional(Type.String({ maxLength: 200 })) });
 /** A Queue-Token and an optional Idempotency-Key (holds and cancels). */
@@ -113,7 +129,9 @@ export const QueueTokenOptionalKeyHeaders = Type.Object({
 export const ConcertParams = Type.Object({ concertId: Uuid }, strict);
 export const ScheduleParams = Type.Object({ scheduleId: Uuid }, strict);
 export const ConcertsResponse = Type.Object({
-  concerts: Type.Array(Type.Object({ concertId: Uuid, title: Type.String(), venue: Type.Union([Type.String(), Type.Null()]) })),
+  concerts: Type.Array(
+    Type.Object({ concertId: Uuid, title: Type.String(), venue: Type.Union([Type.String(), Type.Null()]), onSaleAt: OnSaleAt }),
+  ),
 });
 export const SchedulesResponse = Type.Object({
   schedules: Type.Array(

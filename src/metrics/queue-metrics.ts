@@ -26,7 +26,8 @@ export function registerQueueMetrics(registry: Registry, queue: TokenQueue, maxA
         for (const line of lines) this.set({ concert_id: line.concertId }, value(line));
       },
     });
-  perConcert('ovation_queue_waiting', 'Tokens waiting in line, per concert', (line) => line.waiting);
+  perConcert('ovation_queue_prequeue', 'Tokens issued before the on-sale time, not ranked until the draw, per concert', (line) => line.prequeue);
+  perConcert('ovation_queue_waiting', 'Tokens waiting in line (ranked), per concert', (line) => line.waiting);
   perConcert('ovation_queue_active', 'ACTIVE tokens, per concert', (line) => line.active);
   new Counter({
     name: 'ovation_queue_admitted_total',

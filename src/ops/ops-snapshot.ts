@@ -73,7 +73,9 @@ export function createOpsSnapshot(sources: OpsSources, maxAgeMs = 500): () => Pr
     const hottest = hottestActors(actors, HOTTEST).map(opsActor);
     const [queue, outbox, charges] = await Promise.all([
       orNull(async () =>
-        (await sources.queue.stats()).sort((a, b) => b.waiting + b.active - (a.waiting + a.active)).slice(0, LONGEST_LINES),
+        (await sources.queue.stats())
+          .sort((a, b) => b.prequeue + b.waiting + b.active - (a.prequeue + a.waiting + a.active))
+          .slice(0, LONGEST_LINES),
       ),
       orNull(async () => ({ relay: sources.relay, ...(await sources.outboxLag()) })),
       orNull(async () => {

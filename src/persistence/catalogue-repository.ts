@@ -26,13 +26,23 @@ export interface ScheduleInput {
 export interface ConcertInput {
   title: string;
   venue?: string;
+  /** ISO time the sale opens (api.md, "On-sale time and the pre-queue"); absent = open at once. */
+  onSaleAt?: string;
   schedules: ScheduleInput[];
 }
 
 export interface CreatedConcert {
   concertId: string;
   title: string;
+  onSaleAt: string | null;
   schedules: { scheduleId: string; startsAt: string; seatCount: number }[];
+}
+
+export interface ConcertRow {
+  concertId: string;
+  title: string;
+  venue: string | null;
+  onSaleAt: string | null;
 }
 
 export interface ScheduleRow {
@@ -40,6 +50,8 @@ export interface ScheduleRow {
   concertId: string;
   startsAt: string;
   seatCount: number;
+  /** The concert's on-sale time (ISO), or null. */
+  onSaleAt: string | null;
 }
 
 /**
@@ -47,6 +59,9 @@ export interface ScheduleRow {
  * migration 005 have no row_no and follow the schedule's grid.
  */
 export const SEAT_ROW = 'coalesce(seats.row_no, (seats.seat_no - 1) / schedules.row_length + 1)';
+
+const SCHEDULE_COLUMNS = `s.id AS "scheduleId", s.concert_id AS "concertId", s.starts_at AS "startsAt",
+  s.seat_count AS "seatCount", c.on_sale_at AS "onSaleAt"`;
 
 /** Seats outside every section get this grade and the schedule's price. */
 export const DEFAULT_GRADE = 'STANDARD';
@@ -69,11 +84,13 @@ export class CatalogueRepository {
 
   async createConcert(input: ConcertInput): Promise<CreatedConcert> {
     const concertId = randomUUID();
+    const onSaleAt = input.onSaleAt === undefined ? null : new Date(input.onSaleAt).toISOString();
     return inTransaction(this.db, async (tx) => {
-      await tx.query('INSERT INTO concerts (id, title, venue) VALUES ($1, $2, $3)', [
+      await tx.query('INSERT INTO concerts (id, title, venue, on_sale_at) VALUES ($1, $2, $3, $4)', [
         concertId,
         input.title,
         input.venue ?? null,
+        onSaleAt,
       ]);
       const schedules: CreatedConcert['schedules'] = [];
       for (const schedule of input.schedules) {
@@ -91,26 +108,33 @@ export class CatalogueRepository {
         );
         schedules.push({ scheduleId, startsAt, seatCount: schedule.seatCount });
       }
-      return { concertId, title: input.title, schedules };
+      return { concertId, title: input.title, onSaleAt, schedules };
     });
   }
 
-  async listConcerts(): Promise<{ concertId: string; title: string; venue: string | null }[]> {
+  async listConcerts(): Promise<ConcertRow[]> {
     const { rows } = await this.db.query(
-      'SELECT id AS "concertId", title, venue FROM concerts ORDER BY created_at, id',
+      'SELECT id AS "concertId", title, venue, on_sale_at AS "onSaleAt" FROM concerts ORDER BY created_at, id',
     );
-    return rows;
+    return rows.map(toConcertRow);
+  }
+
+  async findConcert(concertId: string): Promise<ConcertRow | undefined> {
+    const { rows } = await this.db.query(
+      'SELECT id AS "concertId", title, venue, on_sale_at AS "onSaleAt" FROM concerts WHERE id = $1',
+      [concertId],
+    );
+    return rows[0] ? toConcertRow(rows[0]) : undefined;
   }
 
   async concertExists(concertId: string): Promise<boolean> {
-    const { rowCount } = await this.db.query('SELECT 1 FROM concerts WHERE id = $1', [concertId]);
-    return rowCount === 1;
+    return (await this.findConcert(concertId)) !== undefined;
   }
 
   async listSchedules(concertId: string): Promise<ScheduleRow[]> {
     const { rows } = await this.db.query(
-      `SELECT id AS "scheduleId", concert_id AS "concertId", starts_at AS "startsAt", seat_count AS "seatCount"
-       FROM schedules WHERE concert_id = $1 ORDER BY starts_at, id`,
+      `SELECT ${SCHEDULE_COLUMNS} FROM schedules s JOIN concerts c ON c.id = s.concert_id
+       WHERE s.concert_id = $1 ORDER BY s.starts_at, s.id`,
       [concertId],
     );
     return rows.map(toScheduleRow);
@@ -118,8 +142,7 @@ export class CatalogueRepository {
 
   async findSchedule(scheduleId: string): Promise<ScheduleRow | undefined> {
     const { rows } = await this.db.query(
-      `SELECT id AS "scheduleId", concert_id AS "concertId", starts_at AS "startsAt", seat_count AS "seatCount"
-       FROM schedules WHERE id = $1`,
+      `SELECT ${SCHEDULE_COLUMNS} FROM schedules s JOIN concerts c ON c.id = s.concert_id WHERE s.id = $1`,
       [scheduleId],
     );
     return rows[0] ? toScheduleRow(rows[0]) : undefined;
@@ -146,6 +169,10 @@ export async function loadSeatCatalogue(db: Pool, scheduleId: string): Promise<S
   };
 }
 
-function toScheduleRow(row: { scheduleId: string; concertId: string; startsAt: Date; seatCount: number }): ScheduleRow {
-  return { ...row, startsAt: row.startsAt.toISOString() };
+function toScheduleRow(row: { scheduleId: string; concertId: string; startsAt: Date; seatCount: number; onSaleAt: Date | null }): ScheduleRow {
+  return { ...row, startsAt: row.startsAt.toISOString(), onSaleAt: row.onSaleAt?.toISOString() ?? null };
+}
+
+function toConcertRow(row: { concertId: string; title: string; venue: string | null; onSaleAt: Date | null }): ConcertRow {
+  return { ...row, onSaleAt: row.onSaleAt?.toISOString() ?? null };
 }

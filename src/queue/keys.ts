@@ -18,6 +18,10 @@ export interface ConcertKeys {
   seq: string;
   /** ZSET token → admission epoch ms, trimmed to the last minute; feeds the wait estimate. */
   admissions: string;
+  /** ZSET token → arrival sequence number of the tokens issued before the on-sale time, until the draw. */
+  prequeue: string;
+  /** HASH of the concert's sale: opensAt (epoch ms) when it has an on-sale time, drawn = 1 once the draw is applied. */
+  sale: string;
   /** Prefix of the per-token HASH keys (userId, state, activeUntil). */
   tokenKeyPrefix: string;
   /**
@@ -36,6 +40,8 @@ export function concertKeys(keyPrefix: string, concertId: string): ConcertKeys {
     users: `${base}users`,
     seq: `${base}seq`,
     admissions: `${base}admissions`,
+    prequeue: `${base}prequeue`,
+    sale: `${base}sale`,
     tokenKeyPrefix: `${base}t:`,
     admitted: `${base}admitted`,
   };

@@ -5,7 +5,8 @@
  * Shared calling convention (see queue-commands.ts):
  *   KEYS[1] waiting ZSET   KEYS[2] active ZSET   KEYS[3] users HASH
  *   KEYS[4] seq counter    KEYS[5] admissions ZSET   KEYS[6] poll-deadlines ZSET
- *   KEYS[7] the token HASH the operation is about (issue / lookup / expire only)
+ *   KEYS[7] pre-queue ZSET KEYS[8] sale HASH
+ *   KEYS[9] the token HASH the operation is about (issue / lookup / expire only)
  *   ARGV[1] now (epoch ms)  ARGV[2] maxActive  ARGV[3] active TTL ms
  *   ARGV[4] retention ms    ARGV[5] token key prefix   ARGV[6] waiting TTL ms
  *
@@ -22,10 +23,22 @@
  * and admission and lookups check the deadline of the token in hand, so a bounded sweep never
  * lets a stale token be admitted or described as live.
  *
+ * The pre-queue (api.md, "On-sale time and the pre-queue"). A concert with an on-sale time keeps
+ * it in its sale HASH (`opensAt`, set by issue from the catalogue; `drawn` once the draw is
+ * applied). Before opensAt a new token goes to the pre-queue ZSET, not the line: WAITING, no place
+ * (position -1 in the reply), no poll deadline (the idle clock starts at the draw, so arriving
+ * early costs nothing), and admission stays closed. From opensAt until the draw is applied every
+ * script answers { 'draw-due' } and changes nothing: the caller records the draw (PostgreSQL),
+ * computes the order from its seed and runs APPLY_DRAW_SCRIPT, then asks again. So the pre-queue is
+ * frozen from opensAt to the draw (every instance that draws reads the same arrivals), nobody who
+ * comes after opensAt can get in line ahead of it, and nobody is admitted before it.
+ *
  * Description reply (describe):
  *   { 'invalid' }
  *   { 'used', token, userId }
- *   { 'live', token, userId, state, activeUntilMs | '', position, admissionsLastMinute }
+ *   { 'live', token, userId, state, activeUntilMs | '', position (-1 in the pre-queue),
+ *     admissionsLastMinute, opensAtMs | '' (in the pre-queue only) }
+ *   { 'draw-due' } instead of any reply, see above.
  */
 
 const PRELUDE = `
@@ -35,6 +48,8 @@ local usersKey = KEYS[3]
 local seqKey = KEYS[4]
 local admissionsKey = KEYS[5]
 local deadlinesKey = KEYS[6]
+local prequeueKey = KEYS[7]
+local saleKey = KEYS[8]
 -- Tokens ever admitted (metrics: ovation_queue_admitted_total). Derived like the token keys:
 -- KEYS[1] is '<base>waiting', this is '<base>admitted' (keys.ts), in the same hash-tag slot.
 local admittedKey = string.sub(waitingKey, 1, -8) .. 'admitted'
@@ -48,6 +63,17 @@ local ADMISSION_RATE_WINDOW_MS = 60000
 -- Bounds one script's work when a crowd stops polling at once (Redis runs nothing else while a
 -- script runs); the rest goes in the next calls (the sweep runs every 250 ms).
 local MAX_WAITING_EXPIRED_PER_CALL = 1000
+
+-- The sale's state: no opensAt means no on-sale time (an ordinary line).
+local saleFields = redis.call('HMGET', saleKey, 'opensAt', 'drawn')
+local opensAt = tonumber(saleFields[1])
+local drawn = saleFields[2] == '1'
+local beforeDraw = opensAt ~= nil and not drawn
+local drawDue = beforeDraw and opensAt <= now
+
+local function inPrequeue(token)
+  return beforeDraw and redis.call('ZSCORE', prequeueKey, token) ~= false
+end
 
 -- Ends a token: USED state kept for the retention period so a payment replay
 -- can still resolve its user; the user may then get a new token.
@@ -95,6 +121,8 @@ end
 -- it re-queued the token (admission must run again).
 local function pollWaiting(token)
   if redis.call('HGET', tokenKeyPrefix .. token, 'state') ~= 'WAITING' then return false end
+  -- In the pre-queue the idle clock has not started: nothing to move, nothing to heal.
+  if inPrequeue(token) then return false end
   if isPastPollDeadline(token) then
     expireWaiting(token)
     return false
@@ -122,7 +150,9 @@ local function admit(recordAdmissions)
   end
 
   local admitted = 0
-  local room = maxActive - redis.call('ZCARD', activeKey)
+  -- Nobody is admitted before the draw, not even into a concert with room.
+  local room = 0
+  if not beforeDraw then room = maxActive - redis.call('ZCARD', activeKey) end
   while room > 0 do
     local head = redis.call('ZPOPMIN', waitingKey)
     local token = head[1]
@@ -159,7 +189,12 @@ local function describe(token)
   if not userId then return { 'invalid' } end
   if state == 'USED' then return { 'used', token, userId } end
   local position = 0
-  if state == 'WAITING' then
+  local shownOpensAt = ''
+  if state == 'WAITING' and inPrequeue(token) then
+    position = -1
+    activeUntil = ''
+    shownOpensAt = opensAt
+  elseif state == 'WAITING' then
     -- pollWaiting ran first, so the token has its entry; this is only a last line of defence.
     local rank = redis.call('ZRANK', waitingKey, token)
     if not rank then return { 'invalid' } end
@@ -168,7 +203,7 @@ local function describe(token)
   elseif state ~= 'ACTIVE' then
     return { 'invalid' }
   end
-  return { 'live', token, userId, state, activeUntil, position, redis.call('ZCARD', admissionsKey) }
+  return { 'live', token, userId, state, activeUntil, position, redis.call('ZCARD', admissionsKey), shownOpensAt }
 end
 
 local function isLive(token)
@@ -178,12 +213,24 @@ end
 `;
 
 /**
- * KEYS[7] key of the candidate new token; ARGV[7] userId, ARGV[8] candidate token.
- * Reply: { created (0|1), ...description }.
+ * KEYS[9] key of the candidate new token; ARGV[7] userId, ARGV[8] candidate token, ARGV[9] the
+ * concert's on-sale time (epoch ms) or ''. Reply: { created (0|1), ...description }.
  */
 export const ISSUE_SCRIPT = `${PRELUDE}
 local userId = ARGV[7]
 local candidateToken = ARGV[8]
+local givenOpensAt = tonumber(ARGV[9])
+if givenOpensAt and opensAt == nil then
+  -- The first issue for the concert brings its on-sale time. The HASH outlives the line by the
+  -- retention period; should it expire, the next issue sets it again and the draw, recorded in
+  -- PostgreSQL, is applied again to an empty pre-queue (a no-op).
+  redis.call('HSET', saleKey, 'opensAt', givenOpensAt)
+  redis.call('PEXPIREAT', saleKey, math.max(givenOpensAt, now) + retentionMs)
+  opensAt = givenOpensAt
+  beforeDraw = true
+  drawDue = opensAt <= now
+end
+if drawDue then return { 'draw-due' } end
 admit(true)
 
 local existing = redis.call('HGET', usersKey, userId)
@@ -197,10 +244,18 @@ if existing then
   end
 end
 
-redis.call('HSET', KEYS[7], 'userId', userId, 'state', 'WAITING', 'activeUntil', '')
+redis.call('HSET', KEYS[9], 'userId', userId, 'state', 'WAITING', 'activeUntil', '')
+redis.call('HSET', usersKey, userId, candidateToken)
+if beforeDraw then
+  -- The pre-queue: no deadline until the draw; the HASH lives until a late draw could still come.
+  redis.call('ZADD', prequeueKey, redis.call('INCR', seqKey), candidateToken)
+  redis.call('PEXPIREAT', KEYS[9], opensAt + waitingTtlMs + retentionMs)
+  local description = describe(candidateToken)
+  table.insert(description, 1, 1)
+  return description
+end
 redis.call('ZADD', waitingKey, redis.call('INCR', seqKey), candidateToken)
 touchWaiting(candidateToken)
-redis.call('HSET', usersKey, userId, candidateToken)
 -- After the first admission pass either nobody waits or there is no room, so
 -- this admits the new token exactly when the concert had room and an empty line.
 admit(false)
@@ -210,9 +265,10 @@ table.insert(description, 1, 1)
 return description
 `;
 
-/** KEYS[7] token key; ARGV[7] token. Reply: { requeued (0|1), ...description }. */
+/** KEYS[9] token key; ARGV[7] token. Reply: { requeued (0|1), ...description }. */
 export const LOOKUP_SCRIPT = `${PRELUDE}
 local token = ARGV[7]
+if drawDue then return { 'draw-due' } end
 admit(true)
 local requeued = pollWaiting(token)
 if requeued then admit(true) end
@@ -221,11 +277,13 @@ table.insert(description, 1, requeued and 1 or 0)
 return description
 `;
 
-/** KEYS[7] token key; ARGV[7] token. Reply: number of tokens admitted. */
+/** KEYS[9] token key; ARGV[7] token. Reply: number of tokens admitted, or { 'draw-due' }. */
 export const EXPIRE_SCRIPT = `${PRELUDE}
 local token = ARGV[7]
+if drawDue then return { 'draw-due' } end
 local admitted = admit(true)
 if isLive(token) then
+  redis.call('ZREM', prequeueKey, token)
   redis.call('ZREM', waitingKey, token)
   redis.call('ZREM', deadlinesKey, token)
   redis.call('ZREM', activeKey, token)
@@ -235,13 +293,57 @@ end
 return admitted
 `;
 
-/** Reply: { admitted, live } where live counts waiting + active tokens left. */
+/** Reply: { admitted, live } where live counts pre-queued + waiting + active tokens left, or { 'draw-due' }. */
 export const ADMIT_SCRIPT = `${PRELUDE}
+if drawDue then return { 'draw-due' } end
 local admitted = admit(true)
-local live = redis.call('ZCARD', waitingKey) + redis.call('ZCARD', activeKey)
+local live = redis.call('ZCARD', waitingKey) + redis.call('ZCARD', activeKey) + redis.call('ZCARD', prequeueKey)
 -- Deadlines whose waiting entry was lost keep the concert swept until they run out.
 if live == 0 then live = redis.call('ZCARD', deadlinesKey) end
 -- With nobody waiting, numbering can restart without breaking FIFO order.
 if live == 0 then redis.call('DEL', seqKey) end
 return { admitted, live }
+`;
+
+/**
+ * What a drawer needs, read at once: ARGV none beyond the shared ones.
+ * Reply: { opensAtMs | '', drawn (0|1), ...pre-queued tokens }.
+ */
+export const PREQUEUE_SCRIPT = `${PRELUDE}
+local reply = { opensAt or '', drawn and 1 or 0 }
+for _, token in ipairs(redis.call('ZRANGE', prequeueKey, 0, -1)) do table.insert(reply, token) end
+return reply
+`;
+
+/**
+ * Applies a recorded draw, once: ARGV[7..] the pre-queued tokens in the drawn order. Atomic, so of
+ * several instances applying the same draw at once the first wins whole and the rest change
+ * nothing. The drawn tokens take the scores -n..-1, ahead of every sequence number (≥ 1) the line
+ * hands out, and their idle clocks start now. A token in the pre-queue that the order does not
+ * name (it came in from an instance whose clock was behind while the draw was read) joins the end.
+ * Reply: the number of tokens put in line.
+ */
+export const APPLY_DRAW_SCRIPT = `${PRELUDE}
+if not beforeDraw then return 0 end
+local placed = 0
+local total = #ARGV - 6
+for index = 7, #ARGV do
+  local token = ARGV[index]
+  if redis.call('ZREM', prequeueKey, token) == 1 and redis.call('HGET', tokenKeyPrefix .. token, 'state') == 'WAITING' then
+    redis.call('ZADD', waitingKey, index - 7 - total, token)
+    touchWaiting(token)
+    placed = placed + 1
+  end
+end
+for _, token in ipairs(redis.call('ZRANGE', prequeueKey, 0, -1)) do
+  if redis.call('HGET', tokenKeyPrefix .. token, 'state') == 'WAITING' then
+    redis.call('ZADD', waitingKey, redis.call('INCR', seqKey), token)
+    touchWaiting(token)
+    placed = placed + 1
+  end
+end
+redis.call('DEL', prequeueKey)
+redis.call('HSET', saleKey, 'drawn', 1)
+-- Admission is left to the operation that asked again after the draw (it admits first, as always).
+return placed
 `;

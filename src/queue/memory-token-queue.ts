@@ -20,6 +20,7 @@ import { tokenInfo } from './token-info';
 import { ConcertLine, type LineSnapshot, type LiveDescription, type LiveToken } from './memory/concert-line';
 import { DeadlineMap } from './memory/deadline-map';
 import { resolveQueueSettings, validateIssueArguments } from './queue-settings';
+import { createPreQueueDrawer } from './pre-queue-drawer';
 import { generateToken, normalizeConcertId, parseToken } from './token-format';
 import type { TokenInfo, TokenQueue, TokenQueueSettings } from './types';
 
@@ -72,26 +73,51 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
   };
 
   const toInfo = (concertId: string, description: LiveDescription): TokenInfo =>
-    tokenInfo(concertId, { ...description, activeUntilMs: description.activeUntil }, { maxActive, activeTtlSeconds });
+    tokenInfo(concertId, { ...description, activeUntilMs: description.activeUntil }, { maxActive, activeTtlSeconds, now: clock() });
+
+  const drawer = createPreQueueDrawer(settings.draws);
+  /**
+   * The concert's line and the instant to run an operation at, its pre-queue drawn first if the
+   * draw is due (pre-queue-drawer.ts). There is no await between the check and the operation, so
+   * nobody gets in line or is admitted while a draw is being recorded: whoever comes meanwhile
+   * waits for it. `create` is for issue (the other operations have nothing to do on no line).
+   */
+  const ready = async (concertId: string, opensAt: number | null, create: boolean): Promise<{ line: ConcertLine; now: number } | undefined> => {
+    for (;;) {
+      const line = create ? lineFor(concertId) : lines.get(concertId);
+      if (!line) return undefined;
+      line.setOpensAt(opensAt);
+      const now = tick();
+      if (!line.drawDue(now)) return { line, now };
+      await drawer.draw(concertId, line.opensAt!, line.arrivals(), async (order) => line.applyDraw(order, tick()));
+    }
+  };
 
   const admitAll = async (): Promise<number> => {
-    const now = tick();
     let admitted = 0;
-    for (const [concertId, line] of lines) {
-      admitted += line.admit(now, true);
-      dropIfIdle(concertId, line);
+    let failure: { error: unknown } | undefined;
+    for (const concertId of [...lines.keys()]) {
+      // A concert whose draw cannot be recorded now must not hold up the others' admissions.
+      const found = await ready(concertId, null, false).catch((error: unknown) => {
+        failure ??= { error };
+        return undefined;
+      });
+      if (!found) continue;
+      admitted += found.line.admit(found.now, true);
+      dropIfIdle(concertId, found.line);
     }
+    if (failure) throw failure.error;
     return admitted;
   };
 
   const loop = createAdmissionLoop(admitAll, settings.admissionIntervalMs, settings.onAdmissionError);
 
   return {
-    async issue(userId, concertId) {
-      validateIssueArguments(userId, concertId);
+    async issue(userId, concertId, opensAt = null) {
+      validateIssueArguments(userId, concertId, opensAt, settings.draws);
       const id = normalizeConcertId(concertId);
-      const line = lineFor(id);
-      const { created, token } = line.issue(userId, () => generateToken(id), tick());
+      const { line, now } = (await ready(id, opensAt, true))!;
+      const { created, token } = line.issue(userId, () => generateToken(id), now);
       const description = line.describe(token);
       if (!description) throw new Error('token queue: issued token is not live');
       return { created, info: toInfo(id, description) };
@@ -100,9 +126,10 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
     async lookup(token) {
       const parsed = parseToken(token);
       if (!parsed) return { kind: 'invalid' };
-      const now = tick();
-      const line = lines.get(parsed.concertId);
-      if (line) {
+      const found = await ready(parsed.concertId, null, false);
+      const now = found?.now ?? tick();
+      if (found) {
+        const { line } = found;
         line.admit(now, true);
         line.poll(token, now);
         const description = line.describe(token);
@@ -117,11 +144,10 @@ export function createMemoryTokenQueue(options: TokenQueueSettings): MemoryToken
     async expire(token) {
       const parsed = parseToken(token);
       if (!parsed) return;
-      const now = tick();
-      const line = lines.get(parsed.concertId);
-      if (!line) return;
-      line.expire(token, now);
-      dropIfIdle(parsed.concertId, line);
+      const found = await ready(parsed.concertId, null, false);
+      if (!found) return;
+      found.line.expire(token, found.now);
+      dropIfIdle(parsed.concertId, found.line);
     },
 
     admitAll,

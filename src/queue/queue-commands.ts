@@ -1,15 +1,18 @@
 import type Redis from 'ioredis';
 import { type ConcertKeys, tokenKey } from './keys';
-import { ADMIT_SCRIPT, EXPIRE_SCRIPT, ISSUE_SCRIPT, LOOKUP_SCRIPT } from './lua-scripts';
+import { ADMIT_SCRIPT, APPLY_DRAW_SCRIPT, EXPIRE_SCRIPT, ISSUE_SCRIPT, LOOKUP_SCRIPT, PREQUEUE_SCRIPT } from './lua-scripts';
 import {
   type AdmitReply,
   type IssueReply,
   type LookupReply,
+  type PrequeueReply,
   parseAdmitReply,
   parseCount,
   parseIssueReply,
   parseLookupReply,
+  parsePrequeueReply,
 } from './script-replies';
+import type { DrawDue } from './pre-queue-drawer';
 
 /** Settings every script needs to run admission for a concert. */
 export interface AdmissionContext {
@@ -21,12 +24,18 @@ export interface AdmissionContext {
   waitingTtlMs: number;
 }
 
-/** Typed wrappers around the queue's Lua scripts (one script per operation). */
+/**
+ * Typed wrappers around the queue's Lua scripts (one script per operation). Each answers
+ * 'draw-due' instead, having changed nothing, while the concert's pre-queue draw is due.
+ */
 export interface QueueCommands {
-  issue(keys: ConcertKeys, context: AdmissionContext, userId: string, candidateToken: string): Promise<IssueReply>;
-  lookup(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<LookupReply>;
-  expire(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<number>;
-  admit(keys: ConcertKeys, context: AdmissionContext): Promise<AdmitReply>;
+  issue(keys: ConcertKeys, context: AdmissionContext, userId: string, candidateToken: string, opensAt: number | null): Promise<IssueReply | DrawDue>;
+  lookup(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<LookupReply | DrawDue>;
+  expire(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<number | DrawDue>;
+  admit(keys: ConcertKeys, context: AdmissionContext): Promise<AdmitReply | DrawDue>;
+  prequeue(keys: ConcertKeys, context: AdmissionContext): Promise<PrequeueReply>;
+  /** Puts the pre-queue in line in `order` unless a draw was applied already; returns how many it placed. */
+  applyDraw(keys: ConcertKeys, context: AdmissionContext, order: string[]): Promise<number>;
 }
 
 type ScriptInvoker = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
@@ -36,9 +45,11 @@ const COMMAND_NAMES = {
   lookup: 'ovationQueueLookup',
   expire: 'ovationQueueExpire',
   admit: 'ovationQueueAdmit',
+  prequeue: 'ovationQueuePrequeue',
+  applyDraw: 'ovationQueueApplyDraw',
 } as const;
 
-const SHARED_KEY_COUNT = 6;
+const SHARED_KEY_COUNT = 8;
 
 export function registerQueueCommands(redis: Redis): QueueCommands {
   if (redis.options.keyPrefix) {
@@ -49,6 +60,8 @@ export function registerQueueCommands(redis: Redis): QueueCommands {
   redis.defineCommand(COMMAND_NAMES.lookup, { lua: LOOKUP_SCRIPT, numberOfKeys: SHARED_KEY_COUNT + 1 });
   redis.defineCommand(COMMAND_NAMES.expire, { lua: EXPIRE_SCRIPT, numberOfKeys: SHARED_KEY_COUNT + 1 });
   redis.defineCommand(COMMAND_NAMES.admit, { lua: ADMIT_SCRIPT, numberOfKeys: SHARED_KEY_COUNT });
+  redis.defineCommand(COMMAND_NAMES.prequeue, { lua: PREQUEUE_SCRIPT, numberOfKeys: SHARED_KEY_COUNT });
+  redis.defineCommand(COMMAND_NAMES.applyDraw, { lua: APPLY_DRAW_SCRIPT, numberOfKeys: SHARED_KEY_COUNT });
 
   const invoke = (name: string): ScriptInvoker => {
     const command: unknown = (redis as unknown as Record<string, unknown>)[name];
@@ -59,15 +72,18 @@ export function registerQueueCommands(redis: Redis): QueueCommands {
   const runLookup = invoke(COMMAND_NAMES.lookup);
   const runExpire = invoke(COMMAND_NAMES.expire);
   const runAdmit = invoke(COMMAND_NAMES.admit);
+  const runPrequeue = invoke(COMMAND_NAMES.prequeue);
+  const runApplyDraw = invoke(COMMAND_NAMES.applyDraw);
 
   return {
-    async issue(keys, context, userId, candidateToken) {
+    async issue(keys, context, userId, candidateToken, opensAt) {
       const reply = await runIssue(
         ...sharedKeys(keys),
         tokenKey(keys, candidateToken),
         ...sharedArgs(keys, context),
         userId,
         candidateToken,
+        opensAt === null ? '' : Math.floor(opensAt),
       );
       return parseIssueReply(reply);
     },
@@ -83,11 +99,20 @@ export function registerQueueCommands(redis: Redis): QueueCommands {
       const reply = await runAdmit(...sharedKeys(keys), ...sharedArgs(keys, context));
       return parseAdmitReply(reply);
     },
+    async prequeue(keys, context) {
+      return parsePrequeueReply(await runPrequeue(...sharedKeys(keys), ...sharedArgs(keys, context)));
+    },
+    async applyDraw(keys, context, order) {
+      const reply = await runApplyDraw(...sharedKeys(keys), ...sharedArgs(keys, context), ...order);
+      const placed = parseCount(reply);
+      if (typeof placed !== 'number') throw new Error('token queue: applying a draw answered draw-due');
+      return placed;
+    },
   };
 }
 
 function sharedKeys(keys: ConcertKeys): string[] {
-  return [keys.waiting, keys.active, keys.users, keys.seq, keys.admissions, keys.pollDeadlines];
+  return [keys.waiting, keys.active, keys.users, keys.seq, keys.admissions, keys.pollDeadlines, keys.prequeue, keys.sale];
 }
 
 function sharedArgs(keys: ConcertKeys, context: AdmissionContext): (string | number)[] {

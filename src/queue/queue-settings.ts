@@ -3,6 +3,7 @@
  * memory-token-queue.ts), so that the same settings mean the same thing in either.
  */
 import { isUuid } from './token-format';
+import type { QueueDrawStore } from './queue-draws';
 import type { TokenQueueSettings } from './types';
 
 /** A day: a client that lost the 201 of its payment can replay it for that long. */
@@ -23,6 +24,7 @@ export interface ResolvedQueueSettings {
   admissionIntervalMs: number;
   now: () => number;
   onAdmissionError: (error: unknown) => void;
+  draws: QueueDrawStore | undefined;
 }
 
 export function resolveQueueSettings(settings: TokenQueueSettings): ResolvedQueueSettings {
@@ -36,6 +38,7 @@ export function resolveQueueSettings(settings: TokenQueueSettings): ResolvedQueu
     admissionIntervalMs: settings.admissionIntervalMs ?? DEFAULT_ADMISSION_INTERVAL_MS,
     now: settings.now ?? Date.now,
     onAdmissionError: settings.onAdmissionError ?? ((error) => console.error('token queue: admission sweep failed', error)),
+    draws: settings.draws,
   };
 }
 
@@ -57,7 +60,13 @@ export function validateQueueSettings(options: TokenQueueSettings): void {
 }
 
 /** The arguments of issue(), checked the same way by both lines. */
-export function validateIssueArguments(userId: unknown, concertId: unknown): void {
+export function validateIssueArguments(userId: unknown, concertId: unknown, opensAt: unknown = null, draws?: QueueDrawStore): void {
+  if (opensAt !== null && (typeof opensAt !== 'number' || !Number.isFinite(opensAt))) {
+    throw new TypeError('token queue: opensAt must be epoch ms or null');
+  }
+  if (opensAt !== null && draws === undefined) {
+    throw new TypeError('token queue: a concert with an on-sale time needs a draw store (TokenQueueSettings.draws)');
+  }
   if (typeof userId !== 'string' || userId.length === 0) {
     throw new TypeError('token queue: userId must be a non-empty string');
   }

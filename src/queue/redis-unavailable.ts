@@ -17,7 +17,8 @@ export class RedisUnavailableError extends EngineUnavailableError {
 const TRANSIENT_REPLIES = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/;
 
 export function asRedisUnavailable(error: unknown): unknown {
-  if (error instanceof RedisUnavailableError) return error;
+  // Already a "not now" of its own (e.g. the pre-queue draw's database failing): kept as it is.
+  if (error instanceof EngineUnavailableError) return error;
   if (error instanceof ReplyError && !TRANSIENT_REPLIES.test((error as Error).message)) return error;
   if (error instanceof TypeError || error instanceof RangeError) return error; // our own bugs
   return new RedisUnavailableError(error);

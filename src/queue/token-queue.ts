@@ -8,6 +8,7 @@ import { generateToken, normalizeConcertId, parseToken } from './token-format';
 import type { TokenInfo, TokenQueue, TokenQueueOptions } from './types';
 import { onRedis, onRedisWrite } from './redis-unavailable';
 import { resolveQueueSettings, validateIssueArguments } from './queue-settings';
+import { afterDraw, createPreQueueDrawer } from './pre-queue-drawer';
 
 export type { LineStats, TokenInfo, TokenLookup, TokenQueue, TokenQueueOptions, TokenQueueSettings, TokenStatus, TokenView } from './types';
 
@@ -35,7 +36,18 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
   });
 
   const toInfo = (concertId: string, description: LiveDescription): TokenInfo =>
-    tokenInfo(concertId, description, { maxActive, activeTtlSeconds });
+    tokenInfo(concertId, description, { maxActive, activeTtlSeconds, now: clock() });
+
+  const drawer = createPreQueueDrawer(settings.draws);
+  /** Draws the concert's pre-queue into line if its draw is due (pre-queue-drawer.ts). */
+  const draw = (concertId: string) => async (): Promise<void> => {
+    const keys = concertKeys(keyPrefix, concertId);
+    const { opensAtMs, drawn, arrivals } = await commands.prequeue(keys, admissionContext());
+    if (drawn || opensAtMs === null || opensAtMs > clock()) return;
+    await drawer.draw(concertId, opensAtMs, arrivals, async (order) => {
+      await commands.applyDraw(keys, admissionContext(), order);
+    });
+  };
 
   /**
    * Drops a drained concert from the registry. The re-check after removing
@@ -45,10 +57,11 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
    */
   const sweepConcert = async (concertId: string): Promise<number> => {
     const keys = concertKeys(keyPrefix, concertId);
-    const first = await commands.admit(keys, admissionContext());
+    const admit = () => afterDraw(() => commands.admit(keys, admissionContext()), draw(concertId));
+    const first = await admit();
     if (first.live > 0) return first.admitted;
     await registry.remove(concertId);
-    const recheck = await commands.admit(keys, admissionContext());
+    const recheck = await admit();
     if (recheck.live > 0) await registry.add(concertId);
     return first.admitted + recheck.admitted;
   };
@@ -62,11 +75,15 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
   const loop = createAdmissionLoop(admitAll, settings.admissionIntervalMs, settings.onAdmissionError);
 
   const queue: TokenQueue = {
-    async issue(userId, concertId) {
-      validateIssueArguments(userId, concertId);
+    async issue(userId, concertId, opensAt = null) {
+      validateIssueArguments(userId, concertId, opensAt, settings.draws);
       const normalizedConcertId = normalizeConcertId(concertId);
       const keys = concertKeys(keyPrefix, normalizedConcertId);
-      const reply = await commands.issue(keys, admissionContext(), userId, generateToken(normalizedConcertId));
+      const candidate = generateToken(normalizedConcertId);
+      const reply = await afterDraw(
+        () => commands.issue(keys, admissionContext(), userId, candidate, opensAt),
+        draw(normalizedConcertId),
+      );
       await registry.add(normalizedConcertId);
       if (reply.description.kind !== 'live') {
         throw new Error(`token queue: issued token is not live (${reply.description.kind})`);
@@ -78,7 +95,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
       const parsed = parseToken(token);
       if (!parsed) return { kind: 'invalid' };
       const keys = concertKeys(keyPrefix, parsed.concertId);
-      const { requeued, description } = await commands.lookup(keys, admissionContext(), token);
+      const { requeued, description } = await afterDraw(() => commands.lookup(keys, admissionContext(), token), draw(parsed.concertId));
       // A re-queued token may belong to a concert the sweep already dropped as drained.
       if (requeued) await registry.add(parsed.concertId);
       switch (description.kind) {
@@ -94,7 +111,8 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
     async expire(token) {
       const parsed = parseToken(token);
       if (!parsed) return;
-      await commands.expire(concertKeys(keyPrefix, parsed.concertId), admissionContext(), token);
+      const keys = concertKeys(keyPrefix, parsed.concertId);
+      await afterDraw(() => commands.expire(keys, admissionContext(), token), draw(parsed.concertId));
     },
 
     admitAll,
@@ -107,15 +125,15 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
       for (const concertId of concertIds) {
         const keys = concertKeys(keyPrefix, concertId);
         // ACTIVE: tokens still within their TTL (scores are expiry times); those past it are room.
-        pipeline.zcard(keys.waiting).zcount(keys.active, `(${now}`, '+inf').get(keys.admitted);
+        pipeline.zcard(keys.prequeue).zcard(keys.waiting).zcount(keys.active, `(${now}`, '+inf').get(keys.admitted);
       }
       const replies = (await pipeline.exec()) ?? [];
       return concertIds.map((concertId, index) => {
-        const [waiting, active, admitted] = replies.slice(index * 3, index * 3 + 3).map(([error, value]) => {
+        const [prequeue, waiting, active, admitted] = replies.slice(index * 4, index * 4 + 4).map(([error, value]) => {
           if (error) throw error;
           return Number(value ?? 0);
         });
-        return { concertId, waiting: waiting!, active: active!, admittedTotal: admitted! };
+        return { concertId, prequeue: prequeue!, waiting: waiting!, active: active!, admittedTotal: admitted! };
       });
     },
 
@@ -125,7 +143,7 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
   return {
     ...queue,
     stats: () => onRedis(() => queue.stats()),
-    issue: (userId, concertId) => onRedisWrite(() => queue.issue(userId, concertId)),
+    issue: (userId, concertId, opensAt) => onRedisWrite(() => queue.issue(userId, concertId, opensAt)),
     lookup: (token) => onRedis(() => queue.lookup(token)),
     expire: (token) => onRedisWrite(() => queue.expire(token)),
   };

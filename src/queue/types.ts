@@ -1,15 +1,18 @@
 import type Redis from 'ioredis';
+import type { QueueDrawStore } from './queue-draws';
 
 export type TokenStatus = 'WAITING' | 'ACTIVE';
 
 export interface TokenView {
   token: string;
   status: TokenStatus;
-  /** 0 when ACTIVE, otherwise the 1-based place in line. */
-  position: number;
+  /** 0 when ACTIVE, otherwise the 1-based place in line; null in the pre-queue (before the draw). */
+  position: number | null;
   estimatedWaitSeconds: number;
   /** ISO timestamp; null while WAITING. */
   activeUntil: string | null;
+  /** ISO timestamp of the concert's on-sale time, while the token is in the pre-queue only. */
+  opensAt?: string;
 }
 
 export interface TokenInfo extends TokenView {
@@ -44,6 +47,11 @@ export interface TokenQueueSettings {
   onAdmissionError?: (error: unknown) => void;
   /** How long a token ended by payment or TTL still resolves to its user (default 86,400). */
   usedTokenRetentionSeconds?: number;
+  /**
+   * Where pre-queue draws are recorded (PostgreSQL in the server). Needed only for concerts with
+   * an on-sale time: issuing for one without it fails.
+   */
+  draws?: QueueDrawStore;
 }
 
 export interface TokenQueueOptions extends TokenQueueSettings {
@@ -55,6 +63,9 @@ export interface TokenQueueOptions extends TokenQueueSettings {
 /** One concert's line as operators see it (metrics, /ops). */
 export interface LineStats {
   concertId: string;
+  /** Tokens issued before the on-sale time, not ranked until the draw. */
+  prequeue: number;
+  /** Tokens in line (ranked). */
   waiting: number;
   active: number;
   /** Tokens ever admitted, walk-ins included (a counter: it only grows, until the store restarts). */
@@ -62,8 +73,12 @@ export interface LineStats {
 }
 
 export interface TokenQueue {
-  /** Asking again for a live token returns it (created false) and counts as a poll of it. */
-  issue(userId: string, concertId: string): Promise<{ created: boolean; info: TokenInfo }>;
+  /**
+   * Asking again for a live token returns it (created false) and counts as a poll of it.
+   * `opensAt` (epoch ms) is the concert's on-sale time, when it has one (the catalogue's): before
+   * it, tokens go to the pre-queue; at it, the pre-queue is drawn into line (api.md).
+   */
+  issue(userId: string, concertId: string, opensAt?: number | null): Promise<{ created: boolean; info: TokenInfo }>;
   /**
    * Admits first, so the answer is current. Counts as a poll of a WAITING token (its deadline
    * moves on), and re-queues at the end of the line a WAITING token whose place was lost.

@@ -7,6 +7,7 @@ import type { ScheduleDirectory } from './schedule-directory';
 import { activeHolder, type TokenGuard } from './token-guard';
 import { rejectionError } from './rejections';
 import { seatSelection, selectionHash, type HoldInput, type SeatSelection } from './seat-selection';
+import { saleWindow } from '../domain/sale-window';
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown })?.code === '23505';
@@ -42,6 +43,7 @@ export class ReservationService {
     private readonly reservations: ReservationRepository,
     private readonly tokens: TokenGuard,
     private readonly maxSeatsPerHold: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -55,6 +57,16 @@ export class ReservationService {
     const selection = seatSelection(input, this.maxSeatsPerHold);
     const schedule = await this.schedules.find(scheduleId);
     if (!schedule) throw new AppError('SCHEDULE_NOT_FOUND');
+    // Before the token's state: before the on-sale time every token is WAITING, and "the sale has
+    // not opened" is the answer that tells the client what to do.
+    switch (saleWindow(this.now(), schedule)) {
+      case 'NOT_OPEN':
+        throw new AppError('SALE_NOT_OPEN', `the sale opens at ${schedule.onSaleAt}`, { extensions: { opensAt: schedule.onSaleAt } });
+      case 'CLOSED':
+        throw new AppError('SALE_CLOSED', `the schedule started at ${schedule.startsAt}`);
+      case 'OPEN':
+        break;
+    }
     const holder = activeHolder(token, lookup, schedule.concertId);
     const outOfRange = (selection.seatNos ?? []).filter((n) => n > schedule.seatCount);
     if (outOfRange.length > 0) {

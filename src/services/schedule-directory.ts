@@ -4,19 +4,21 @@
  * Seat catalogues (up to 100,000 seats each) are not kept here: an actor loads its own and frees
  * it when passivated.
  */
-import type { CatalogueRepository, ScheduleRow } from '../persistence/catalogue-repository';
+import type { CatalogueRepository, ConcertRow, ScheduleRow } from '../persistence/catalogue-repository';
 
 export class ScheduleDirectory {
-  private readonly concerts = new Map<string, Promise<true | undefined>>();
+  private readonly concerts = new Map<string, Promise<ConcertRow | undefined>>();
   private readonly schedules = new Map<string, Promise<ScheduleRow | undefined>>();
 
   constructor(private readonly catalogue: CatalogueRepository) {}
 
+  /** The concert (its on-sale time included, which never changes once created). */
+  findConcert(concertId: string): Promise<ConcertRow | undefined> {
+    return remembered(this.concerts, concertId, () => this.catalogue.findConcert(concertId));
+  }
+
   async concertExists(concertId: string): Promise<boolean> {
-    const found = await remembered(this.concerts, concertId, async () =>
-      (await this.catalogue.concertExists(concertId)) ? (true as const) : undefined,
-    );
-    return found === true;
+    return (await this.findConcert(concertId)) !== undefined;
   }
 
   find(scheduleId: string): Promise<ScheduleRow | undefined> {

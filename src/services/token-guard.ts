@@ -67,7 +67,8 @@ export function activeHolder(token: string, lookup: TokenLookup, concertId?: str
   if (lookup.kind !== 'live') throw new AppError('TOKEN_INVALID');
   const { info } = lookup;
   if (info.status !== 'ACTIVE') {
-    throw new AppError('TOKEN_NOT_ACTIVE', `the token is WAITING at position ${info.position}`);
+    const place = info.position === null ? `in the pre-queue until ${info.opensAt}` : `at position ${info.position}`;
+    throw new AppError('TOKEN_NOT_ACTIVE', `the token is WAITING ${place}`);
   }
   if (concertId !== undefined && info.concertId !== concertId) throw new AppError('TOKEN_WRONG_CONCERT');
   return { token, userId: info.userId, concertId: info.concertId };

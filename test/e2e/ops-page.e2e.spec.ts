@@ -116,7 +116,7 @@ describe('the live ops page at /ops', () => {
       const text = await tableText(page, 'queue');
       return text.includes(concert.concertId) && text;
     });
-    expect(line).toMatch(new RegExp(`${concert.concertId}\\s+0\\s+30\\s+30`)); // waiting, active, admitted
+    expect(line).toMatch(new RegExp(`${concert.concertId}\\s+0\\s+0\\s+30\\s+30`)); // pre-queue, waiting, active, admitted
     expect(await page.locator('#holds-active').innerText()).toBe(String(reported.activeHolds));
 
     const after = await page.screenshot({ type: 'png' });

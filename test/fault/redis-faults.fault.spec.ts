@@ -130,7 +130,7 @@ describe('Redis faults under load', () => {
     // ---- Arrange (on A): load buyers, keepers with a hold each, a payer who paid.
     const concert = await call(`${a.url}/v1/admin/concerts`, 'POST', {
       title: 'Redis fault test',
-      schedules: [{ startsAt: '2027-04-01T19:00:00Z', seatCount: 100, price: PRICE }],
+      schedules: [{ startsAt: '2099-04-01T19:00:00Z', seatCount: 100, price: PRICE }],
     }, { 'x-admin-key': ADMIN_KEY });
     expect(concert.status).toBe(201);
     const concertId: string = concert.body.concertId;
@@ -320,7 +320,7 @@ describe('Redis faults under load', () => {
     servers = [server];
     const concert = await call(`${server.url}/v1/admin/concerts`, 'POST', {
       title: 'Redis hang test',
-      schedules: [{ startsAt: '2027-04-02T19:00:00Z', seatCount: 40, price: PRICE }],
+      schedules: [{ startsAt: '2099-04-02T19:00:00Z', seatCount: 40, price: PRICE }],
     }, { 'x-admin-key': ADMIN_KEY });
     const concertId: string = concert.body.concertId;
     const scheduleId: string = concert.body.schedules[0].scheduleId;

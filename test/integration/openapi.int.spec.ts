@@ -24,6 +24,7 @@ describe('the OpenAPI document', () => {
       expect.arrayContaining([
         '/v1/admin/concerts',
         '/v1/admin/actors',
+        '/v1/admin/concerts/{concertId}/queue-draw',
         '/v1/queue/tokens',
         '/v1/queue/tokens/current',
         '/v1/concerts',

@@ -8,12 +8,23 @@
  * sequence counter), the "never touches Redis" check with an offline client, and healing a WAITING
  * token whose ZSET entry was deleted behind the scripts' back (the in-process line has no second
  * structure that could lose it). Memory-only: the bounds on what the in-process line keeps.
+ *
+ * The pre-queue (on-sale time and the draw) records its draws in PostgreSQL through the server's
+ * own store, on a database of this file's own; concerts are created through the catalogue, as the
+ * draw's row refers to its concert.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { createMemoryTokenQueue, type MemoryTokenQueue } from '../../src/queue/memory-token-queue';
 import { createTokenQueue, type TokenInfo, type TokenQueue, type TokenQueueOptions, type TokenQueueSettings } from '../../src/queue/token-queue';
+import { Pool } from 'pg';
+import { drawOrder } from '../../src/domain/seeded-shuffle';
+import { CatalogueRepository } from '../../src/persistence/catalogue-repository';
+import { createQueueDrawStore } from '../../src/persistence/queue-draw-store';
+import type { QueueDrawStore } from '../../src/queue/queue-draws';
+import { QueueDrawUnavailableError } from '../../src/queue/pre-queue-drawer';
 import { eventually } from '../support/eventually';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{22}$/;
@@ -48,6 +59,8 @@ interface Backend {
   stateOf(concertId: string, token: string): Promise<StoredState | null>;
   /** WAITING tokens in line order. */
   waiting(concertId: string): Promise<string[]>;
+  /** Tokens in the pre-queue (issued before the on-sale time, not drawn yet). */
+  prequeued(concertId: string): Promise<string[]>;
   active(concertId: string): Promise<string[]>;
   /** userId → the user's live token. */
   users(concertId: string): Promise<Record<string, string>>;
@@ -81,6 +94,7 @@ const redisBackend: Backend = {
   make: (overrides) => makeRedisQueue(overrides),
   stateOf: async (concertId, token) => (await redis.hget(tokenKeyOf(concertId, token), 'state')) as StoredState | null,
   waiting: (concertId) => redis.zrange(`${concertBase(concertId)}waiting`, 0, -1),
+  prequeued: (concertId) => redis.zrange(`${concertBase(concertId)}prequeue`, 0, -1),
   active: (concertId) => redis.zrange(`${concertBase(concertId)}active`, 0, -1),
   users: (concertId) => redis.hgetall(`${concertBase(concertId)}users`),
   pollDeadlines: async (concertId) => {
@@ -120,12 +134,13 @@ const memoryBackend: Backend = {
     return memoryQueue?.inspect().retired.some((entry) => entry.token === token) ? 'USED' : null;
   },
   waiting: async (concertId) => memoryLine(concertId)?.waiting.map((entry) => entry.token) ?? [],
+  prequeued: async (concertId) => memoryLine(concertId)?.prequeue.map((entry) => entry.token) ?? [],
   active: async (concertId) => memoryLine(concertId)?.active.map((entry) => entry.token) ?? [],
   users: async (concertId) => memoryLine(concertId)?.users ?? {},
   pollDeadlines: async (concertId) => Object.fromEntries(memoryLine(concertId)?.waiting.map((entry) => [entry.token, entry.pollDeadline]) ?? []),
   sweptConcerts: async () =>
     Object.entries(memoryQueue?.inspect().concerts ?? {})
-      .filter(([, line]) => line.waiting.length + line.active.length > 0)
+      .filter(([, line]) => line.prequeue.length + line.waiting.length + line.active.length > 0)
       .map(([concertId]) => concertId),
   tokensHeld: async (concertId) => {
     const line = memoryLine(concertId);
@@ -544,8 +559,8 @@ describe.each(BACKENDS)('token queue (%s): stats for operators', (_name, backend
     const byConcert = async () => Object.fromEntries((await queue.stats()).map((s) => [s.concertId, s]));
 
     expect(await byConcert()).toEqual({
-      [concertId]: { concertId, waiting: 3, active: 2, admittedTotal: 2 },
-      [other]: { concertId: other, waiting: 0, active: 1, admittedTotal: 1 },
+      [concertId]: { concertId, prequeue: 0, waiting: 3, active: 2, admittedTotal: 2 },
+      [other]: { concertId: other, prequeue: 0, waiting: 0, active: 1, admittedTotal: 1 },
     });
     clockMs += 11_000; // both ACTIVE tokens are past their TTL (the waiting ones not past theirs): that is room, but stats admit nobody
     expect((await byConcert())[concertId]).toMatchObject({ waiting: 3, active: 0, admittedTotal: 2 });
@@ -667,6 +682,239 @@ describe.each(BACKENDS)('token queue (%s): WAITING tokens must be polled', (_nam
     expect(await backend.waiting(concertId)).toEqual([]);
     expect(await backend.pollDeadlines(concertId)).toEqual({});
     expect(Object.keys(await backend.users(concertId))).toEqual(['poller']);
+  });
+});
+
+describe.each(BACKENDS)('token queue (%s): the pre-queue and the draw at the on-sale time', (_name, backend) => {
+  let database: TestDatabase;
+  let pool: Pool;
+  let draws: QueueDrawStore;
+  let catalogue: CatalogueRepository;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    pool = new Pool({ connectionString: database.url, max: 4 });
+    draws = createQueueDrawStore(pool);
+    catalogue = new CatalogueRepository(pool);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await database.drop();
+  });
+
+  const SECOND = 1_000;
+  const makeQueue = (overrides: Partial<TokenQueueSettings> = {}) => backend.make({ draws, waitingTtlSeconds: 60, ...overrides });
+
+  /** A concert whose sale opens `inMs` after the test clock's now. */
+  async function concertOnSaleIn(inMs: number): Promise<{ concertId: string; opensAt: number }> {
+    const opensAt = clockMs + inMs;
+    const { concertId } = await catalogue.createConcert({
+      title: 'pre-queue',
+      onSaleAt: new Date(opensAt).toISOString(),
+      schedules: [{ startsAt: new Date(opensAt + 86_400 * SECOND).toISOString(), seatCount: 10, price: 1_000 }],
+    });
+    return { concertId, opensAt };
+  }
+
+  async function preQueue(queue: TokenQueue, concertId: string, opensAt: number, count: number): Promise<string[]> {
+    const tokens: string[] = [];
+    for (let index = 1; index <= count; index += 1) tokens.push((await queue.issue(`user-${index}`, concertId, opensAt)).info.token);
+    return tokens;
+  }
+
+  /** The line as admission sees it: ACTIVE first (in admission order, by activeUntil), then WAITING by place. */
+  async function lineOrder(concertId: string): Promise<string[]> {
+    return [...(await backend.active(concertId)), ...(await backend.waiting(concertId))];
+  }
+
+  test('when tokens are issued before the on-sale time, then they are WAITING with no place and the on-sale time, and nobody is admitted though the concert has room', async () => {
+    const queue = makeQueue({ maxActive: 10 });
+    const { concertId, opensAt } = await concertOnSaleIn(30 * SECOND);
+
+    const issued = await Promise.all([1, 2, 3].map((n) => queue.issue(`user-${n}`, concertId, opensAt)));
+    await queue.admitAll();
+    const looked = await Promise.all(issued.map(({ info }) => liveInfo(queue, info.token)));
+
+    for (const info of [...issued.map((issue) => issue.info), ...looked]) {
+      expect(info).toMatchObject({ status: 'WAITING', position: null, activeUntil: null, opensAt: new Date(opensAt).toISOString() });
+      expect(info.estimatedWaitSeconds).toBe(30);
+    }
+    expect(issued.every((issue) => issue.created)).toBe(true);
+    expect(await backend.active(concertId)).toEqual([]);
+    expect(await backend.waiting(concertId)).toEqual([]);
+    expect((await backend.prequeued(concertId)).sort()).toEqual(issued.map(({ info }) => info.token).sort());
+    expect(await backend.sweptConcerts()).toContain(concertId);
+    expect(await draws.find(concertId)).toBeUndefined();
+    // Asking again is the same token, still without a place.
+    const again = await queue.issue('user-1', concertId, opensAt);
+    expect(again).toMatchObject({ created: false, info: { token: issued[0]!.info.token, position: null } });
+  });
+
+  test('when a pre-queued token is not polled for longer than waitingTtlSeconds before the on-sale time, then it keeps its chance; its idle clock starts at the draw', async () => {
+    const queue = makeQueue({ maxActive: 1, waitingTtlSeconds: 5 });
+    const { concertId, opensAt } = await concertOnSaleIn(60 * SECOND);
+    const tokens = await preQueue(queue, concertId, opensAt, 3);
+    expect(await backend.pollDeadlines(concertId)).toEqual({});
+
+    clockMs = opensAt - SECOND; // 59 s without a poll, far past the 5 s idle TTL
+    await queue.admitAll();
+    expect((await backend.prequeued(concertId)).sort()).toEqual([...tokens].sort());
+
+    clockMs = opensAt + 2 * SECOND; // the draw comes late (no sweep ran at opensAt)
+    await queue.admitAll();
+    const [admitted, ...waiting] = await lineOrder(concertId);
+    expect(await backend.stateOf(concertId, admitted!)).toBe('ACTIVE');
+    expect(Object.values(await backend.pollDeadlines(concertId))).toEqual(waiting.map(() => clockMs + 5 * SECOND));
+
+    // From the draw on, the idle TTL applies as to any WAITING token.
+    clockMs += 5 * SECOND;
+    await queue.admitAll();
+    expect(await backend.waiting(concertId)).toEqual([]);
+    expect(await Promise.all(waiting.map((token) => backend.stateOf(concertId, token)))).toEqual(['USED', 'USED']);
+  });
+
+  test('when the on-sale time comes, then one draw is recorded and the line is the seed\'s shuffle of the arrivals, admitted FIFO from there', async () => {
+    const queue = makeQueue({ maxActive: 2 });
+    const { concertId, opensAt } = await concertOnSaleIn(10 * SECOND);
+    const tokens = await preQueue(queue, concertId, opensAt, 12);
+
+    clockMs = opensAt;
+    expect(await queue.admitAll()).toBe(2);
+
+    const draw = await draws.find(concertId);
+    expect(draw).toMatchObject({ concertId, onSaleAt: opensAt, count: 12 });
+    expect(draw!.seed).toMatch(/^[0-9a-f]{32}$/);
+    const expected = drawOrder(tokens, draw!.seed);
+    expect(await backend.active(concertId)).toEqual(expect.arrayContaining(expected.slice(0, 2)));
+    expect(await backend.waiting(concertId)).toEqual(expected.slice(2));
+    expect(await backend.prequeued(concertId)).toEqual([]);
+    const third = await liveInfo(queue, expected[2]!);
+    expect(third).toMatchObject({ status: 'WAITING', position: 1 });
+    expect(third.opensAt).toBeUndefined();
+
+    // Admission goes on in the drawn order.
+    await queue.expire(expected[0]!);
+    expect(await backend.stateOf(concertId, expected[2]!)).toBe('ACTIVE');
+    expect(await backend.waiting(concertId)).toEqual(expected.slice(3));
+  });
+
+  test('when someone arrives after the on-sale time but before any sweep, then the draw comes first and they join the end of the line', async () => {
+    const queue = makeQueue({ maxActive: 1 });
+    const { concertId, opensAt } = await concertOnSaleIn(10 * SECOND);
+    const tokens = await preQueue(queue, concertId, opensAt, 5);
+
+    clockMs = opensAt + SECOND;
+    const late = await queue.issue('late-user', concertId, opensAt);
+
+    const { seed } = (await draws.find(concertId))!;
+    expect(late.info).toMatchObject({ status: 'WAITING', position: 5 });
+    expect(late.info.opensAt).toBeUndefined();
+    expect(await lineOrder(concertId)).toEqual([...drawOrder(tokens, seed), late.info.token]);
+    expect((await draws.find(concertId))!.count).toBe(5);
+  });
+
+  test('when a draw of the concert is already recorded (by another instance, or before a restart), then the line follows that seed and no other draw is made', async () => {
+    const queue = makeQueue({ maxActive: 1 });
+    const { concertId, opensAt } = await concertOnSaleIn(10 * SECOND);
+    const tokens = await preQueue(queue, concertId, opensAt, 8);
+    const recorded = await draws.claim({ concertId, onSaleAt: opensAt, seed: 'recorded-before-the-restart', count: 8 });
+
+    clockMs = opensAt;
+    await queue.admitAll();
+
+    expect(await lineOrder(concertId)).toEqual(drawOrder(tokens, 'recorded-before-the-restart'));
+    expect(await draws.find(concertId)).toEqual(recorded);
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM queue_draws WHERE concert_id = $1', [concertId]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  test('when every kind of operation comes at once at the on-sale time, then the draw is applied once and every answer agrees with it', async () => {
+    const queue = makeQueue({ maxActive: 1 });
+    const { concertId, opensAt } = await concertOnSaleIn(10 * SECOND);
+    const tokens = await preQueue(queue, concertId, opensAt, 20);
+
+    clockMs = opensAt;
+    const [, looked, late] = await Promise.all([
+      queue.admitAll(),
+      Promise.all(tokens.map((token) => liveInfo(queue, token))),
+      Promise.all(['late-1', 'late-2'].map((user) => queue.issue(user, concertId, opensAt))),
+    ]);
+
+    const expected = drawOrder(tokens, (await draws.find(concertId))!.seed);
+    const order = await lineOrder(concertId);
+    expect(order.slice(0, 20)).toEqual(expected);
+    expect(order.slice(20).sort()).toEqual(late.map(({ info }) => info.token).sort());
+    expect(looked.map((info) => info.position)).toEqual(tokens.map((token) => expected.indexOf(token)));
+  });
+
+  test('when the concert has no on-sale time, then nothing is drawn and the line is FIFO at once', async () => {
+    const queue = makeQueue({ maxActive: 1 });
+    const { concertId } = await catalogue.createConcert({
+      title: 'on sale now',
+      schedules: [{ startsAt: new Date(clockMs + 86_400 * SECOND).toISOString(), seatCount: 10, price: 1_000 }],
+    });
+    const infos = await issueInOrder(queue, concertId, 3);
+    expect(infos.map((info) => [info.status, info.position])).toEqual([['ACTIVE', 0], ['WAITING', 1], ['WAITING', 2]]);
+    expect(await draws.find(concertId)).toBeUndefined();
+  });
+
+  test('when the database cannot record the draw, then the operation is refused as unavailable and the pre-queue is left as it was', async () => {
+    // A real pool to a port nobody listens on: every claim fails with ECONNREFUSED.
+    const deadPool = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 1_000 });
+    try {
+      const queue = makeQueue({ draws: createQueueDrawStore(deadPool), maxActive: 5 });
+      const { concertId, opensAt } = await concertOnSaleIn(10 * SECOND);
+      const tokens = await preQueue(queue, concertId, opensAt, 3);
+
+      clockMs = opensAt;
+      await expect(queue.lookup(tokens[0]!)).rejects.toBeInstanceOf(QueueDrawUnavailableError);
+      await expect(queue.admitAll()).rejects.toBeInstanceOf(QueueDrawUnavailableError);
+
+      expect((await backend.prequeued(concertId)).sort()).toEqual([...tokens].sort());
+      expect(await backend.active(concertId)).toEqual([]);
+      expect(await draws.find(concertId)).toBeUndefined();
+    } finally {
+      await deadPool.end();
+    }
+  });
+
+  test('when a line has no draw store, then issuing for a concert with an on-sale time fails', async () => {
+    const queue = backend.make();
+    await expect(queue.issue('user-1', randomUUID(), clockMs + SECOND)).rejects.toThrow(TypeError);
+  });
+});
+
+describe('token queue (Redis only): two instances at the on-sale time', () => {
+  test('when two instances sweep the same line at the on-sale time, then one draw is recorded and both apply the same order', async () => {
+    const database = await createTestDatabase();
+    const pool = new Pool({ connectionString: database.url, max: 4 });
+    try {
+      // Each instance records through its own store, as two servers would.
+      const [first, second] = [createQueueDrawStore(pool), createQueueDrawStore(pool)].map((draws) => makeRedisQueue({ draws, maxActive: 1 }));
+      const opensAt = clockMs + 5_000;
+      const { concertId } = await new CatalogueRepository(pool).createConcert({
+        title: 'two instances',
+        onSaleAt: new Date(opensAt).toISOString(),
+        schedules: [{ startsAt: new Date(opensAt + 86_400_000).toISOString(), seatCount: 10, price: 1_000 }],
+      });
+      const tokens: string[] = [];
+      for (let index = 0; index < 30; index += 1) {
+        const queue = index % 2 === 0 ? first! : second!;
+        tokens.push((await queue.issue(`user-${index}`, concertId, opensAt)).info.token);
+      }
+
+      clockMs = opensAt;
+      await Promise.all([first!.admitAll(), second!.admitAll(), first!.admitAll(), second!.admitAll()]);
+
+      const { rows } = await pool.query('SELECT seed, arrivals FROM queue_draws WHERE concert_id = $1', [concertId]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0].arrivals).toBe(30);
+      const line = [...(await redisBackend.active(concertId)), ...(await redisBackend.waiting(concertId))];
+      expect(line).toEqual(drawOrder(tokens, rows[0].seed));
+    } finally {
+      await pool.end();
+      await database.drop();
+    }
   });
 });
 

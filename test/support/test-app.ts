@@ -32,7 +32,8 @@ const REDIS_URL = TEST_QUEUE === 'memory' ? '' : TEST_REDIS_URL;
 export interface TestApp extends Ovation {
   config: Config;
   database: TestDatabase;
-  restart(env?: Record<string, string>): Promise<void>;
+  /** `whileStopped` runs between the stop and the start (e.g. to let a deadline pass while no server runs). */
+  restart(env?: Record<string, string>, whileStopped?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,8 +66,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       return config;
     },
     database,
-    async restart(extra = {}) {
+    async restart(extra = {}, whileStopped) {
       await ovation.app.close();
+      await whileStopped?.();
       config = configFor(extra);
       ovation = await createOvation(config, { poolSize: 10 });
     },

@@ -87,11 +87,12 @@ const SCRIPT = `
       cell(tr, a.lastSnapshotAt === null ? 'none' : seconds((now - Date.parse(a.lastSnapshotAt)) / 1000));
     });
     if (s.queue === null) {
-      fill('queue', [], 4, 'the waiting line does not answer (Redis unavailable)');
+      fill('queue', [], 5, 'the waiting line does not answer (Redis unavailable)');
     } else {
-      fill('queue', s.queue, 4, 'nobody in line').forEach(function (tr, i) {
+      fill('queue', s.queue, 5, 'nobody in line').forEach(function (tr, i) {
         var line = s.queue[i];
         cell(tr, line.concertId);
+        cell(tr, String(line.prequeue));
         cell(tr, String(line.waiting));
         cell(tr, String(line.active));
         cell(tr, String(line.admittedTotal));
@@ -226,7 +227,7 @@ export const OPS_PAGE = `<!doctype html>
 
 <h2>Waiting lines</h2>
 <table id="queue">
-  <thead><tr><th>concert</th><th>waiting</th><th>active</th><th>admitted (total)</th></tr></thead>
+  <thead><tr><th>concert</th><th>pre-queue</th><th>waiting</th><th>active</th><th>admitted (total)</th></tr></thead>
   <tbody></tbody>
 </table>
 

@@ -23,7 +23,7 @@ export const OpsStateResponse = Type.Object({
     ),
   }),
   queue: Nullable(
-    Type.Array(Type.Object({ concertId: Type.String(), waiting: Type.Integer(), active: Type.Integer(), admittedTotal: Type.Integer() })),
+    Type.Array(Type.Object({ concertId: Type.String(), prequeue: Type.Integer(), waiting: Type.Integer(), active: Type.Integer(), admittedTotal: Type.Integer() })),
   ),
   outbox: Nullable(Type.Object({ relay: Type.String(), pending: Type.Integer(), oldestAgeSeconds: Type.Number() })),
   breakers: Type.Record(Type.String(), Type.String()),

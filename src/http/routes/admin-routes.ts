@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { adminKeyRequired } from '../admin-key';
 import { Problem } from '../problem';
-import { ActorsQuery, ActorsResponse, AdminKeyHeaders, CreateConcertBody, CreatedConcert, SeatHistoryParams, SeatHistoryResponse } from '../schemas';
+import { ActorsQuery, ActorsResponse, AdminKeyHeaders, ConcertParams, CreateConcertBody, CreatedConcert, QueueDrawResponse, SeatHistoryParams, SeatHistoryResponse } from '../schemas';
 import type { AppServices } from '../app-services';
 
 /** Sections must lie inside the schedule and must not overlap. */
@@ -22,6 +22,17 @@ function checkSections(body: CreateConcertBody): void {
   });
 }
 
+/** A sale that opened only after a schedule started could never sell it. */
+function checkOnSaleAt(body: CreateConcertBody): void {
+  if (body.onSaleAt === undefined) return;
+  const opensAt = Date.parse(body.onSaleAt);
+  body.schedules.forEach((schedule, index) => {
+    if (Date.parse(schedule.startsAt) <= opensAt) {
+      throw new Problem('VALIDATION_FAILED', `schedules[${index}].startsAt must be after onSaleAt`);
+    }
+  });
+}
+
 export function adminRoutes(app: FastifyInstance, services: AppServices): void {
   const requireAdmin = adminKeyRequired(services.config.adminApiKey);
 
@@ -30,9 +41,17 @@ export function adminRoutes(app: FastifyInstance, services: AppServices): void {
     { onRequest: requireAdmin, schema: { headers: AdminKeyHeaders, body: CreateConcertBody, response: { 201: CreatedConcert } } },
     async (request, reply) => {
       checkSections(request.body);
+      checkOnSaleAt(request.body);
       const created = await services.catalogue.createConcert(request.body);
       return reply.code(201).send(created);
     },
+  );
+
+  // 404 CONCERT_NOT_FOUND, or 404 QUEUE_DRAW_NOT_FOUND (with why) until the line is drawn.
+  app.get<{ Params: { concertId: string } }>(
+    '/v1/admin/concerts/:concertId/queue-draw',
+    { onRequest: requireAdmin, schema: { headers: AdminKeyHeaders, params: ConcertParams, response: { 200: QueueDrawResponse } } },
+    async (request) => services.queueDraws.find(request.params.concertId),
   );
 
   app.get<{ Params: { scheduleId: string; seatNo: string } }>(

@@ -6,12 +6,13 @@ import type { AppServices } from '../app-services';
 import type { TokenInfo } from '../../queue/token-queue';
 import { rateLimitHooks } from '../rate-limit';
 
-const view = ({ token, status, position, estimatedWaitSeconds, activeUntil }: TokenInfo) => ({
+const view = ({ token, status, position, estimatedWaitSeconds, activeUntil, opensAt }: TokenInfo) => ({
   token,
   status,
   position,
   estimatedWaitSeconds,
   activeUntil,
+  ...(opensAt === undefined ? {} : { opensAt }),
 });
 
 export function queueRoutes(app: FastifyInstance, services: AppServices): void {
@@ -24,8 +25,10 @@ export function queueRoutes(app: FastifyInstance, services: AppServices): void {
     { schema: { body: IssueTokenBody, response: { 200: TokenResponse, 201: TokenResponse } }, preHandler: limits.tokenIssue },
     async (request, reply) => {
       const { userId, concertId } = request.body;
-      if (!(await services.schedules.concertExists(concertId))) throw new Problem('CONCERT_NOT_FOUND');
-      const { created, info } = await services.queue.issue(userId, concertId);
+      const concert = await services.schedules.findConcert(concertId);
+      if (!concert) throw new Problem('CONCERT_NOT_FOUND');
+      const opensAt = concert.onSaleAt === null ? null : Date.parse(concert.onSaleAt);
+      const { created, info } = await services.queue.issue(userId, concertId, opensAt);
       return reply.code(created ? 201 : 200).send(view(info));
     },
   );

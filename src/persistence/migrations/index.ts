@@ -3,6 +3,7 @@ import { baselineIndexes } from './002-baseline-indexes';
 import { chargesAndOutbox } from './003-charges-and-outbox';
 import { holdIdempotency } from './004-hold-idempotency';
 import { rowLength } from './005-row-length';
+import { onSaleAndQueueDraws } from './006-on-sale-and-queue-draws';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'charges and outbox', sql: chargesAndOutbox },
   { version: 4, name: 'hold idempotency', sql: holdIdempotency },
   { version: 5, name: 'row length', sql: rowLength },
+  { version: 6, name: 'on-sale time and queue draws', sql: onSaleAndQueueDraws },
 ];

@@ -7,6 +7,7 @@
  *   active         ACTIVE token → its activeUntil, in deadline order
  *   users          userId → the user's live token
  *   admissions     when waiting tokens were admitted, over the last minute (the wait estimate)
+ *   prequeue       tokens issued before the on-sale time, until the draw (no deadline, no place)
  *
  * Every operation runs admission first, exactly as each script does. Node runs one operation at a
  * time, so each is atomic like a script. Ended tokens leave the line at once and are handed to
@@ -32,9 +33,11 @@ export interface LiveToken {
 
 /** What `describe` in the Lua scripts answers about a live token. */
 export interface LiveDescription extends LiveToken {
-  /** 0 when ACTIVE, otherwise the 1-based place in line. */
-  position: number;
+  /** 0 when ACTIVE, otherwise the 1-based place in line; null in the pre-queue. */
+  position: number | null;
   admissionsLastMinute: number;
+  /** The on-sale time, in the pre-queue only. */
+  opensAtMs: number | null;
 }
 
 export interface LineRules {
@@ -48,6 +51,10 @@ export interface LineRules {
 }
 
 export interface LineSnapshot {
+  /** Epoch ms; null for a concert without an on-sale time. */
+  opensAt: number | null;
+  drawn: boolean;
+  prequeue: { token: string; userId: string }[];
   waiting: { token: string; userId: string; pollDeadline: number }[];
   active: { token: string; userId: string; activeUntil: number }[];
   users: Record<string, string>;
@@ -56,6 +63,10 @@ export interface LineSnapshot {
 
 export class ConcertLine {
   private readonly waiting = new Map<string, LiveToken>();
+  /** Lua's pre-queue ZSET and sale HASH (lua-scripts.ts, "The pre-queue"). */
+  private readonly prequeue = new Map<string, LiveToken>();
+  private saleOpensAt: number | null = null;
+  private drawn = false;
   private readonly pollDeadlines = new DeadlineMap<LiveToken>();
   private readonly active = new DeadlineMap<LiveToken>();
   private readonly users = new Map<string, string>();
@@ -65,14 +76,58 @@ export class ConcertLine {
 
   constructor(private readonly rules: LineRules) {}
 
-  /** Waiting + active tokens. */
+  /** Pre-queued + waiting + active tokens. */
   get live(): number {
-    return this.waiting.size + this.active.size;
+    return this.prequeue.size + this.waiting.size + this.active.size;
+  }
+
+  get opensAt(): number | null {
+    return this.saleOpensAt;
+  }
+
+  /** The first issue for the concert brings its on-sale time (the catalogue's, which never changes). */
+  setOpensAt(opensAt: number | null): void {
+    if (opensAt !== null && this.saleOpensAt === null) this.saleOpensAt = opensAt;
+  }
+
+  /** The on-sale time has come and the pre-queue is not drawn into line yet. */
+  drawDue(now: number): boolean {
+    return this.beforeDraw && this.saleOpensAt! <= now;
+  }
+
+  /** Who is in the pre-queue, for the draw. */
+  arrivals(): string[] {
+    return [...this.prequeue.keys()];
+  }
+
+  /**
+   * Lua APPLY_DRAW_SCRIPT: the pre-queue goes in line in `order`, ahead of anyone else, and every
+   * drawn token's idle clock starts now; a pre-queued token the order does not name joins after it.
+   */
+  applyDraw(order: readonly string[], now: number): void {
+    if (!this.beforeDraw) return;
+    const line = new Map<string, LiveToken>();
+    for (const token of [...order, ...this.prequeue.keys()]) {
+      const entry = this.prequeue.get(token);
+      if (!entry) continue;
+      this.prequeue.delete(token);
+      line.set(token, entry);
+      this.touch(entry, now);
+    }
+    for (const [token, entry] of this.waiting) line.set(token, entry);
+    this.waiting.clear();
+    for (const [token, entry] of line) this.waiting.set(token, entry);
+    this.positions = undefined;
+    this.drawn = true;
+  }
+
+  private get beforeDraw(): boolean {
+    return this.saleOpensAt !== null && !this.drawn;
   }
 
   /** Read-only: ACTIVE counts tokens still within their TTL (those past it are room, not yet reclaimed). */
-  counts(now: number): { waiting: number; active: number } {
-    return { waiting: this.waiting.size, active: this.active.countLive(now) };
+  counts(now: number): { prequeue: number; waiting: number; active: number } {
+    return { prequeue: this.prequeue.size, waiting: this.waiting.size, active: this.active.countLive(now) };
   }
 
   /** Nothing live and no admission the wait estimate still counts: the line may be dropped. */
@@ -90,7 +145,8 @@ export class ConcertLine {
     for (const [, entry] of this.active.takeDue(now)) this.end(entry, now);
 
     let admitted = 0;
-    while (this.active.size < this.rules.maxActive) {
+    // Nobody is admitted before the draw, not even into a concert with room.
+    while (!this.beforeDraw && this.active.size < this.rules.maxActive) {
       const head = this.waiting.values().next();
       if (head.done) break;
       const entry = head.value;
@@ -124,10 +180,15 @@ export class ConcertLine {
       if (this.isLive(existing)) return { created: false, token: existing };
     }
     const entry: LiveToken = { token: newToken(), userId, status: 'WAITING', activeUntil: null };
+    this.users.set(userId, entry.token);
+    if (this.beforeDraw) {
+      // The pre-queue: no deadline (the idle clock starts at the draw), no place, nobody admitted.
+      this.prequeue.set(entry.token, entry);
+      return { created: true, token: entry.token };
+    }
     this.waiting.set(entry.token, entry);
     this.positions?.set(entry.token, this.waiting.size);
     this.touch(entry, now);
-    this.users.set(userId, entry.token);
     // After the first pass either nobody waits or there is no room, so this admits the new token
     // exactly when the concert had room and an empty line.
     this.admit(now, false);
@@ -148,8 +209,9 @@ export class ConcertLine {
   /** Lua EXPIRE_SCRIPT: ends a live token at once (a payment); its room goes to the next in line. */
   expire(token: string, now: number): number {
     let admitted = this.admit(now, true);
-    const entry = this.waiting.get(token) ?? this.active.get(token);
+    const entry = this.waiting.get(token) ?? this.active.get(token) ?? this.prequeue.get(token);
     if (entry) {
+      this.prequeue.delete(token);
       this.leaveLine(token);
       this.active.delete(token);
       this.end(entry, now);
@@ -160,14 +222,20 @@ export class ConcertLine {
 
   /** Lua `describe` for a live token; undefined when the token is not live in this line. */
   describe(token: string): LiveDescription | undefined {
+    const admissionsLastMinute = this.admissions.length;
+    const preQueued = this.prequeue.get(token);
+    if (preQueued) return { ...preQueued, position: null, admissionsLastMinute, opensAtMs: this.saleOpensAt };
     const entry = this.waiting.get(token) ?? this.active.get(token);
     if (!entry) return undefined;
     const position = entry.status === 'WAITING' ? this.positionOf(token) : 0;
-    return { ...entry, position, admissionsLastMinute: this.admissions.length };
+    return { ...entry, position, admissionsLastMinute, opensAtMs: null };
   }
 
   snapshot(): LineSnapshot {
     return {
+      opensAt: this.saleOpensAt,
+      drawn: this.drawn,
+      prequeue: [...this.prequeue.values()].map(({ token, userId }) => ({ token, userId })),
       waiting: [...this.waiting.values()].map(({ token, userId }) => ({ token, userId, pollDeadline: this.pollDeadlines.deadlineOf(token)! })),
       active: [...this.active].map(([token, { userId }, activeUntil]) => ({ token, userId, activeUntil })),
       users: Object.fromEntries(this.users),
@@ -176,7 +244,7 @@ export class ConcertLine {
   }
 
   private isLive(token: string): boolean {
-    return this.waiting.has(token) || this.active.has(token);
+    return this.prequeue.has(token) || this.waiting.has(token) || this.active.has(token);
   }
 
   private touch(entry: LiveToken, now: number): void {
