@@ -23,9 +23,11 @@ Options:
   --schedules <n>           schedules (spread, seed-replay)
   --queue-max-active <n>    seed-replay, rush: QUEUE_MAX_ACTIVE (seed-replay: default 10 × scale; rush: 100)
   --rate <n>                rush: buyers arriving per second (open model) for --duration seconds
-  --pre-allocated-vus <n>   rush: virtual users made before the first arrival (k6 preAllocatedVUs)
+  --pre-allocated-vus <n>   rush: virtual users made before the first arrival (k6 preAllocatedVUs;
+                            default auto = one second of arrivals)
   --max-vus <n>             rush: most virtual users (= connections) at once; an arrival that finds
-                            none idle is dropped and counted (k6 maxVUs, dropped_iterations)
+                            none idle is dropped and counted (k6 maxVUs, dropped_iterations; default
+                            auto = one per arriving buyer, so nothing is dropped unless you lower it)
   --poll-cap <ms>           rush: longest wait between polls of a WAITING token (default 2000)
   --backoff <min-max>       hot-seat: a loser (409) waits a random min..max ms before racing again
                             (default 50-150; 0 = at once, the mode of the runs before 2026-11-26)
@@ -102,6 +104,9 @@ const NUMERIC: Record<string, { param: ParamName; min: number; max: number }> = 
   '--max-vus': { param: 'maxVus', min: 1, max: 1_000_000 },
   '--poll-cap': { param: 'pollCapMs', min: 50, max: 60_000 },
 };
+
+/** Parameters whose 0 means "the scenario sizes it" (printed as auto). */
+const AUTO_WHEN_ZERO: ParamName[] = ['preAllocatedVus', 'maxVus'];
 
 /** Options given as a range "min-max" (or one number for both) that set two parameters. */
 const RANGES: Record<string, { min: ParamName; max: ParamName; limit: number }> = {
@@ -268,7 +273,7 @@ export function describeParams(scenario: AnyScenario, params: ScenarioParams): s
   for (const key of scenario.uses) {
     const ranged = Object.entries(RANGES).find(([, r]) => r.min === key || r.max === key);
     if (!ranged) {
-      parts.push(`${flagOf(key)} ${params[key]}`);
+      parts.push(`${flagOf(key)} ${AUTO_WHEN_ZERO.includes(key) && params[key] === 0 ? 'auto' : params[key]}`);
       continue;
     }
     const [flag, r] = ranged;
