@@ -45,6 +45,6 @@ export function connectionLimitProblem(profile: LoadProfile, limit = openFileLim
   return (
     `this run needs up to ${needed} connections (one per virtual user) + ${FD_MARGIN} other files, ` +
     `but the open-file limit is ${limit}: raise it in the shell that runs the bench (ulimit -n ${needed + 2 * FD_MARGIN}) ` +
-    `or lower the virtual users`
+    `or lower the virtual users (--vus, --max-vus)`
   );
 }
