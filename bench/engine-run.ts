@@ -210,6 +210,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
 
     const invariants: InvariantResult[] = [];
     let oversold: number | null = null;
+    let afterRunMetrics: Record<string, number> = {};
     if (databaseUrl) {
       const db = new Client({ connectionString: databaseUrl });
       await db.connect();
@@ -218,6 +219,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
         oversold = report.oversold;
         invariants.push(...report.results);
         if (scenario.verify) invariants.push(...(await scenario.verify({ db, setup, params, api, ok: load.stats.ok })));
+        if (scenario.afterRun) afterRunMetrics = await scenario.afterRun({ db, setup, params, api, ok: load.stats.ok });
       } finally {
         await db.end();
       }
@@ -225,6 +227,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
       invariants.push({ name: 'invariants', ok: true, detail: 'skipped: no database URL for the target' });
     }
     result = compose(options, load, start, end, invariants, oversold, background, serverPid ? peak : undefined);
+    result.scenario_metrics = { ...result.scenario_metrics, ...afterRunMetrics };
     for (const invariant of invariants) if (!invariant.ok) log(`  ✗ ${invariant.name}: ${invariant.detail}`);
   } catch (error) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -1,4 +1,5 @@
 /** The scenarios by name (one file each). */
+import { bestAvailableRush } from './best-available-rush';
 import { hotSeat } from './hot-seat';
 import { rush } from './rush';
 import { seedReplay } from './seed-replay';
@@ -12,6 +13,7 @@ export const scenarios: Record<string, AnyScenario> = {
   [seedReplay.name]: seedReplay as AnyScenario,
   [spread.name]: spread as AnyScenario,
   [rush.name]: rush as AnyScenario,
+  [bestAvailableRush.name]: bestAvailableRush as AnyScenario,
 };
 
 export function findScenario(name: string): AnyScenario {

@@ -94,6 +94,13 @@ export async function rushSetup(api: SetupApi, params: ScenarioParams, name: str
   return { main: target(main), warmup: target(warmup), users, warmupUsers, seatsOnSale: params.schedules * params.seats };
 }
 
+/** SOLD seats in the engine's own seat maps of these schedules. */
+export async function soldInEngineMaps(api: SetupApi, scheduleIds: readonly string[]): Promise<number> {
+  let sold = 0;
+  for (const scheduleId of scheduleIds) sold += (await api.seatMap(scheduleId)).seats.filter((seat) => seat.status === 'SOLD').length;
+  return sold;
+}
+
 /** From the database: exactly every seat of the sale sold, once each, each paid; the engine's maps agree. */
 export async function verifySoldOut({ db, setup, api }: VerifyContext<RushSetup>): Promise<InvariantResult[]> {
   const { rows } = await db.query<{ reservations: number; seats: number; distinct_seats: number; payments: number }>(
@@ -108,10 +115,7 @@ export async function verifySoldOut({ db, setup, api }: VerifyContext<RushSetup>
     [setup.main.scheduleIds],
   );
   const sold = rows[0]!;
-  let soldInMaps = 0;
-  for (const scheduleId of setup.main.scheduleIds) {
-    soldInMaps += (await api.seatMap(scheduleId)).seats.filter((seat) => seat.status === 'SOLD').length;
-  }
+  const soldInMaps = await soldInEngineMaps(api, setup.main.scheduleIds);
   return [
     {
       name: `exactly ${setup.seatsOnSale} seats sold (database)`,

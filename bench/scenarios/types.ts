@@ -121,6 +121,8 @@ export interface Scenario<Setup, Shared> {
   iteration(vu: Vu<Setup, Shared>): Promise<void>;
   /** Scenario-specific checks after the run (oversold and balances are checked for every scenario). */
   verify?(context: VerifyContext<Setup>): Promise<InvariantResult[]>;
+  /** Figures read after the run (e.g. from the database), added to the scenario's own metrics in the table. */
+  afterRun?(context: VerifyContext<Setup>): Promise<Record<string, number>>;
 }
 
 /** Keeps Setup/Shared inference at the definition and erases them for the registry. */
