@@ -41,19 +41,21 @@ export function processCpuSeconds(pid: number): number | undefined {
  * divided by few operations. Falls back to utime + stime when schedstat is not there.
  */
 export function processCpuSecondsPrecise(pid: number): number | undefined {
+  let nanos = 0;
+  let threads = 0;
   try {
-    let nanos = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        threads++;
       } catch {
         // The thread ended between the listing and the read.
       }
     }
-    return nanos / 1e9;
   } catch {
-    return processCpuSeconds(pid);
+    // The process is gone, or /proc has no task list here.
   }
+  return threads > 0 ? nanos / 1e9 : processCpuSeconds(pid);
 }
 
 /** cutime + cstime: CPU seconds of a process's children that ended and were waited for. */

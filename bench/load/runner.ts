@@ -374,7 +374,7 @@ export class LoadRun implements RunControl {
         {
           startRate: profile.warmupRate,
           stages: [{ durationMs: profile.warmupMs, target: profile.warmupRate }],
-          preAllocatedVus: Math.min(profile.preAllocatedVus, profile.maxVus),
+          preAllocatedVus: Math.min(profile.preAllocatedVus, Math.ceil(profile.warmupRate), profile.maxVus),
           maxVus: profile.maxVus,
           gracefulStopMs: Math.min(profile.gracefulStopMs, WARMUP_GRACEFUL_STOP_MS),
         },
