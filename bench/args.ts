@@ -20,15 +20,16 @@ Options:
   --scale <n>               seed-replay: × the original's virtual users (1 = 50/150/50)
   --users <n>               sell-out: buyers
   --seats <n>               seats per schedule
-  --schedules <n>           schedules (spread, seed-replay)
-  --queue-max-active <n>    seed-replay, rush: QUEUE_MAX_ACTIVE (seed-replay: default 10 × scale; rush: 100)
-  --rate <n>                rush: buyers arriving per second (open model) for --duration seconds
-  --pre-allocated-vus <n>   rush: virtual users made before the first arrival (k6 preAllocatedVUs;
+  --schedules <n>           schedules (spread, seed-replay, rush, best-available-rush)
+  --queue-max-active <n>    seed-replay, rush*: QUEUE_MAX_ACTIVE (seed-replay: default 10 × scale; rush*: 100)
+  --rate <n>                rush*: buyers arriving per second (open model) for --duration seconds
+                            (rush* = rush and best-available-rush)
+  --pre-allocated-vus <n>   rush*: virtual users made before the first arrival (k6 preAllocatedVUs;
                             default auto = one second of arrivals)
-  --max-vus <n>             rush: most virtual users (= connections) at once; an arrival that finds
+  --max-vus <n>             rush*: most virtual users (= connections) at once; an arrival that finds
                             none idle is dropped and counted (k6 maxVUs, dropped_iterations; default
                             auto = one per arriving buyer, so nothing is dropped unless you lower it)
-  --poll-cap <ms>           rush: longest wait between polls of a WAITING token (default 2000)
+  --poll-cap <ms>           rush*: longest wait between polls of a WAITING token (default 2000)
   --backoff <min-max>       hot-seat: a loser (409) waits a random min..max ms before racing again
                             (default 50-150; 0 = at once, the mode of the runs before 2026-11-26)
   --timeout <ms>            request timeout of the load generator (default 30000)
