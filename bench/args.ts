@@ -1,4 +1,5 @@
 /** Command-line options of the harness, checked up front with messages that say what was expected. */
+import { connectionLimitProblem } from './load/open-file-limit';
 import { ENGINES, KNOWN_ENGINES } from './server-process';
 import { scenarios } from './scenarios';
 import type { AnyScenario, ParamName, ScenarioParams } from './scenarios/types';
@@ -19,8 +20,18 @@ Options:
   --scale <n>               seed-replay: × the original's virtual users (1 = 50/150/50)
   --users <n>               sell-out: buyers
   --seats <n>               seats per schedule
-  --schedules <n>           schedules (spread, seed-replay)
-  --queue-max-active <n>    seed-replay: QUEUE_MAX_ACTIVE (default 10 × scale)
+  --schedules <n>           schedules (spread, seed-replay, rush, best-available-rush)
+  --queue-max-active <n>    seed-replay, rush*: QUEUE_MAX_ACTIVE (seed-replay: default 10 × scale; rush*: 100)
+  --rate <n>                rush*: buyers arriving per second (open model) for --duration seconds
+                            (rush* = rush and best-available-rush)
+  --pre-allocated-vus <n>   rush*: virtual users made before the first arrival (k6 preAllocatedVUs;
+                            default auto = one second of arrivals)
+  --max-vus <n>             rush*: most virtual users (= connections) at once; an arrival that finds
+                            none idle is dropped and counted (k6 maxVUs, dropped_iterations; default
+                            auto = one per arriving buyer, so nothing is dropped unless you lower it)
+  --poll-cap <ms>           rush*: longest wait between polls of a WAITING token (default 2000)
+  --backoff <min-max>       hot-seat: a loser (409) waits a random min..max ms before racing again
+                            (default 50-150; 0 = at once, the mode of the runs before 2026-11-26)
   --timeout <ms>            request timeout of the load generator (default 30000)
   --seed <n>                seed of the virtual users' random choices (default 42)
   --repeat <n>              run every engine n times, interleaved (odd rounds in the given order, even
@@ -67,6 +78,12 @@ export const BASE_PARAMS: ScenarioParams = {
   queueMaxActive: 0,
   requestTimeoutMs: 30_000,
   seed: 42,
+  rate: 2000,
+  preAllocatedVus: 0,
+  maxVus: 0,
+  pollCapMs: 2000,
+  backoffMinMs: 0,
+  backoffMaxMs: 0,
 };
 
 /** Options every scenario reads. */
@@ -83,7 +100,29 @@ const NUMERIC: Record<string, { param: ParamName; min: number; max: number }> = 
   '--queue-max-active': { param: 'queueMaxActive', min: 1, max: 10_000_000 },
   '--timeout': { param: 'requestTimeoutMs', min: 100, max: 600_000 },
   '--seed': { param: 'seed', min: 0, max: 2 ** 31 - 1 },
+  '--rate': { param: 'rate', min: 1, max: 1_000_000 },
+  '--pre-allocated-vus': { param: 'preAllocatedVus', min: 1, max: 1_000_000 },
+  '--max-vus': { param: 'maxVus', min: 1, max: 1_000_000 },
+  '--poll-cap': { param: 'pollCapMs', min: 50, max: 60_000 },
 };
+
+/** Parameters whose 0 means "the scenario sizes it" (printed as auto). */
+const AUTO_WHEN_ZERO: ParamName[] = ['preAllocatedVus', 'maxVus'];
+
+/** Options given as a range "min-max" (or one number for both) that set two parameters. */
+const RANGES: Record<string, { min: ParamName; max: ParamName; limit: number }> = {
+  '--backoff': { min: 'backoffMinMs', max: 'backoffMaxMs', limit: 60_000 },
+};
+
+function range(option: string, raw: string | undefined, limit: number): [number, number] {
+  const match = raw === undefined ? null : /^(\d+)(?:-(\d+))?$/.exec(raw);
+  const low = Number(match?.[1]);
+  const high = Number(match?.[2] ?? match?.[1]);
+  if (!match || low > high || high > limit) {
+    throw new UsageError(`${option} must be "<min>-<max>" or one number, in ms from 0 to ${limit}, min ≤ max (got "${raw ?? ''}")`);
+  }
+  return [low, high];
+}
 
 function integer(option: string, raw: string | undefined, min: number, max: number): number {
   if (raw === undefined || raw.startsWith('--')) throw new UsageError(`${option} needs a value (an integer from ${min} to ${max})`);
@@ -117,6 +156,11 @@ export function parseArgs(argv: string[]): CliOptions {
     const numeric = NUMERIC[arg];
     if (numeric) {
       options.given[numeric.param] = integer(arg, next(), numeric.min, numeric.max);
+      continue;
+    }
+    const ranged = RANGES[arg];
+    if (ranged) {
+      [options.given[ranged.min], options.given[ranged.max]] = range(arg, next(), ranged.limit);
       continue;
     }
     switch (arg) {
@@ -203,6 +247,10 @@ export function parseArgs(argv: string[]): CliOptions {
       throw new UsageError(`${flagOf(key)} does not apply to ${options.scenarios.map((s) => s.name).join(', ')}`);
     }
   }
+  for (const scenario of options.scenarios) {
+    const problem = connectionLimitProblem(scenario.profile(paramsFor(scenario, options.given)));
+    if (problem) throw new UsageError(`${scenario.name}: ${problem}`);
+  }
   if (options.scenarios.length > 1) {
     for (const [flag, file] of [['--json', options.json], ['--html', options.html]] as const) {
       if (file && !file.includes('{scenario}')) throw new UsageError(`with several scenarios, ${flag} needs "{scenario}" in the file name`);
@@ -213,7 +261,27 @@ export function parseArgs(argv: string[]): CliOptions {
 
 /** The command-line flag of a parameter, for printing parameters the way they are given. */
 export function flagOf(param: ParamName): string {
-  return Object.entries(NUMERIC).find(([, n]) => n.param === param)?.[0] ?? param;
+  return (
+    Object.entries(NUMERIC).find(([, n]) => n.param === param)?.[0] ??
+    Object.entries(RANGES).find(([, r]) => r.min === param || r.max === param)?.[0] ??
+    param
+  );
+}
+
+/** A scenario's parameters as command-line options, e.g. "--vus 64 --duration 10 --backoff 50-150". */
+export function describeParams(scenario: AnyScenario, params: ScenarioParams): string {
+  const parts: string[] = [];
+  for (const key of scenario.uses) {
+    const ranged = Object.entries(RANGES).find(([, r]) => r.min === key || r.max === key);
+    if (!ranged) {
+      parts.push(`${flagOf(key)} ${AUTO_WHEN_ZERO.includes(key) && params[key] === 0 ? 'auto' : params[key]}`);
+      continue;
+    }
+    const [flag, r] = ranged;
+    if (key !== r.min) continue; // printed once, with its min
+    parts.push(`${flag} ${params[r.min] === params[r.max] ? params[r.min] : `${params[r.min]}-${params[r.max]}`}`);
+  }
+  return parts.join(' ');
 }
 
 /** Base defaults ← the scenario's defaults ← what was given (if the scenario reads it). */

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { flagOf, paramsFor, parseArgs, USAGE, UsageError, type CliOptions } from './args';
+import { describeParams, paramsFor, parseArgs, USAGE, UsageError, type CliOptions } from './args';
 import { runEngine } from './engine-run';
 import { redisServerAvailable, startPrivateRedis, type PrivateRedis } from './private-redis';
 import { renderHtml } from './report/html';
@@ -19,7 +19,6 @@ import { formatTable } from './report/table';
 import type { EngineResult, Machine, RunReport } from './report/types';
 import { buildServer, REPO_ROOT, SERVER_NODE_FLAGS, serverEntryFromDist, ServerProcess, TMP_DIR } from './server-process';
 import { scenarios } from './scenarios';
-import type { AnyScenario } from './scenarios/types';
 
 const POSTGRES_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -83,10 +82,6 @@ function addRatios(results: EngineResult[]): void {
       p99: div(actor.latency_ms.p99, r.latency_ms.p99),
     };
   }
-}
-
-function describeParams(scenario: AnyScenario, params: ReturnType<typeof paramsFor>): string {
-  return scenario.uses.map((key) => `${flagOf(key)} ${params[key]}`).join(' ');
 }
 
 async function runAll(options: CliOptions): Promise<number> {
@@ -184,6 +179,7 @@ async function runAll(options: CliOptions): Promise<number> {
         server: { node_flags: SERVER_NODE_FLAGS, env: scenario.serverEnv(params), build },
         redis: privateRedis ? 'private' : 'shared',
         ...(scenario.reference ? { reference: scenario.reference } : {}),
+        ...(scenario.reportByRequest ? { request_rows: true } : {}),
         results,
       };
       log('');

@@ -10,7 +10,7 @@
  */
 import type { Client } from 'pg';
 import type Redis from 'ioredis';
-import { cpuByPid, processCpuSeconds } from './proc-stats';
+import { cpuByPid, processCpuSecondsPrecise } from './proc-stats';
 
 export interface DbSnapshot {
   xacts: number;
@@ -56,7 +56,7 @@ export async function redisSnapshot(redis: Redis): Promise<RedisSnapshot> {
     calls += Number(count);
   }
   const pid = /^process_id:(\d+)/m.exec(server);
-  return { calls, byCommand, cpuSeconds: pid ? processCpuSeconds(Number(pid[1])) : undefined };
+  return { calls, byCommand, cpuSeconds: pid ? processCpuSecondsPrecise(Number(pid[1])) : undefined };
 }
 
 /** Commands between two snapshots, most frequent first. */

@@ -9,7 +9,19 @@ import Redis from 'ioredis';
 import { checkInvariants } from './invariants';
 import { dbSnapshot, redisDelta, redisSnapshot, type DbSnapshot, type RedisSnapshot } from './db-stats';
 import { runLoadGenerator, type LoadResult } from './load/spawn';
-import { corePct, cpuDelta, machineBusyPct, machineCpu, processCpuSeconds, processRssMb, round1, round2, type MachineCpu } from './proc-stats';
+import { cpuPerOk, findPostmasterPid, postgresClusterCpuSeconds } from './cpu-per-op';
+import {
+  corePct,
+  cpuDelta,
+  machineBusyPct,
+  machineCpu,
+  processCpuSeconds,
+  processCpuSecondsPrecise,
+  processRssMb,
+  round1,
+  round2,
+  type MachineCpu,
+} from './proc-stats';
 import { emptyLatency, latencyMs, type EngineResult } from './report/types';
 import { ServerProcess, StartError, type EngineName } from './server-process';
 import { scrapeMetrics, metricsDelta, type MetricsSnapshot } from './server-metrics';
@@ -36,6 +48,9 @@ interface WindowEdge {
   at: number;
   metrics: MetricsSnapshot;
   serverCpu: number | undefined;
+  /** The same, from the scheduler's ns clock (CPU per successful operation). */
+  serverCpuPrecise: number | undefined;
+  postgresClusterCpu: number | undefined;
   machine: MachineCpu;
   db: DbSnapshot | undefined;
   redis: RedisSnapshot | undefined;
@@ -49,9 +64,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function timeLimitMs(profile: LoadProfile): number {
   const base = 120_000 + profile.warmupMs;
-  return profile.kind === 'constant'
-    ? base + profile.durationMs
-    : base + profile.stages.reduce((sum, stage) => sum + stage.durationMs, 0) + 2 * profile.gracefulRampDownMs;
+  const stages = (list: { durationMs: number }[]) => list.reduce((sum, stage) => sum + stage.durationMs, 0);
+  switch (profile.kind) {
+    case 'constant':
+      return base + profile.durationMs;
+    case 'ramping':
+      return base + stages(profile.stages) + 2 * profile.gracefulRampDownMs;
+    case 'arrival-rate':
+      return base + stages(profile.stages) + 2 * profile.gracefulStopMs;
+  }
 }
 
 function failed(engine: string, status: 'failed-to-start' | 'failed', error: string, background: number): EngineResult {
@@ -145,6 +166,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
   try {
     await monitor.connect();
     await redis.connect();
+    const postmasterPid = await findPostmasterPid(monitor);
     log(`  setup …`);
     const setupStarted = Date.now();
     const setup = await scenario.setup(api, params);
@@ -156,6 +178,8 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
       at: performance.now(),
       metrics: await scrapeMetrics(baseUrl),
       serverCpu: serverPid ? processCpuSeconds(serverPid) : undefined,
+      serverCpuPrecise: serverPid ? processCpuSecondsPrecise(serverPid) : undefined,
+      postgresClusterCpu: postmasterPid ? postgresClusterCpuSeconds(postmasterPid) : undefined,
       machine: machineCpu(),
       db: databaseName ? await dbSnapshot(monitor, databaseName) : undefined,
       redis: await redisSnapshot(redis),
@@ -186,6 +210,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
 
     const invariants: InvariantResult[] = [];
     let oversold: number | null = null;
+    let afterRunMetrics: Record<string, number> = {};
     if (databaseUrl) {
       const db = new Client({ connectionString: databaseUrl });
       await db.connect();
@@ -194,6 +219,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
         oversold = report.oversold;
         invariants.push(...report.results);
         if (scenario.verify) invariants.push(...(await scenario.verify({ db, setup, params, api, ok: load.stats.ok })));
+        if (scenario.afterRun) afterRunMetrics = await scenario.afterRun({ db, setup, params, api, ok: load.stats.ok });
       } finally {
         await db.end();
       }
@@ -201,6 +227,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
       invariants.push({ name: 'invariants', ok: true, detail: 'skipped: no database URL for the target' });
     }
     result = compose(options, load, start, end, invariants, oversold, background, serverPid ? peak : undefined);
+    result.scenario_metrics = { ...result.scenario_metrics, ...afterRunMetrics };
     for (const invariant of invariants) if (!invariant.ok) log(`  ✗ ${invariant.name}: ${invariant.detail}`);
   } catch (error) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -252,6 +279,22 @@ function compose(
   const redisCpu =
     start?.redis?.cpuSeconds !== undefined && end?.redis?.cpuSeconds !== undefined ? corePct(end.redis.cpuSeconds - start.redis.cpuSeconds, wallMs) : null;
   const p95 = stats.latency.p95;
+  const spent = <T>(pick: (edge: WindowEdge) => T | undefined, minus: (after: T, before: T) => number): number | undefined => {
+    const before = start ? pick(start) : undefined;
+    const after = end ? pick(end) : undefined;
+    return before === undefined || after === undefined ? undefined : minus(after, before);
+  };
+  const difference = (after: number, before: number) => after - before;
+  const cpuUsPerOk = cpuPerOk(
+    {
+      server: spent((e) => e.serverCpuPrecise, difference),
+      postgresBackends: spent((e) => e.db?.backendCpu, (after, before) => cpuDelta(before, after)),
+      postgresCluster: spent((e) => e.postgresClusterCpu, difference),
+      redis: spent((e) => e.redis?.cpuSeconds, difference),
+      loadGenerator: usage.cpuMicros / 1e6,
+    },
+    stats.ok,
+  );
   return {
     engine: options.engine,
     status: 'ok',
@@ -277,12 +320,25 @@ function compose(
       machine: start && end ? machineBusyPct(start.machine, end.machine) : 0,
       machine_before_start: background,
     },
+    cpu_us_per_ok: cpuUsPerOk,
     load_generator: {
       loop_delay_p99_ms: usage.loopDelayP99Ms,
       loop_delay_max_ms: usage.loopDelayMaxMs,
       peak_vus: usage.peakVus,
       iteration_errors: usage.iterationErrors,
       iteration_error_samples: usage.iterationErrorSamples,
+      ...(usage.arrivals
+        ? {
+            iterations: {
+              planned: usage.arrivals.planned,
+              started: usage.arrivals.started,
+              dropped_iterations: usage.arrivals.dropped,
+              unstarted: usage.arrivals.unstarted,
+              interrupted: usage.arrivals.interrupted,
+              vus_max: usage.arrivals.vusMax,
+            },
+          }
+        : {}),
     },
     db,
     redis: redisCommands

@@ -3,7 +3,7 @@
  * usage since then, in % of one core (processes) or % of all cores (machine).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let clockTicks: number | undefined;
 
@@ -18,16 +18,65 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** utime + stime of a process in seconds; undefined when it is gone. */
-export function processCpuSeconds(pid: number): number | undefined {
+/** Fields of /proc/<pid>/stat from field 3 (state) on: index = field number − 3. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces: split after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** utime + stime of a process in seconds; undefined when it is gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / ticksPerSecond() : undefined;
+}
+
+/**
+ * CPU seconds of a process from the scheduler's own clock (/proc/<pid>/task/<tid>/schedstat, ns),
+ * summed over its live threads: no 10 ms tick rounding, which matters when a short window is
+ * divided by few operations. Falls back to utime + stime when schedstat is not there.
+ */
+export function processCpuSecondsPrecise(pid: number): number | undefined {
+  let nanos = 0;
+  let threads = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        threads++;
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  } catch {
+    // The process is gone, or /proc has no task list here.
+  }
+  return threads > 0 ? nanos / 1e9 : processCpuSeconds(pid);
+}
+
+/** cutime + cstime: CPU seconds of a process's children that ended and were waited for. */
+export function reapedChildrenCpuSeconds(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? (Number(fields[13]) + Number(fields[14])) / ticksPerSecond() : undefined;
+}
+
+export function parentPid(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? Number(fields[1]) : undefined;
+}
+
+/** Live children of a process (a scan of /proc). */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (parentPid(Number(entry)) === pid) children.push(Number(entry));
+  }
+  return children;
 }
 
 export function processRssMb(pid: number): number | undefined {
@@ -43,7 +92,7 @@ export function processRssMb(pid: number): number | undefined {
 export function cpuByPid(pids: readonly number[]): Map<number, number> {
   const result = new Map<number, number>();
   for (const pid of pids) {
-    const seconds = processCpuSeconds(pid);
+    const seconds = processCpuSecondsPrecise(pid);
     if (seconds !== undefined) result.set(pid, seconds);
   }
   return result;

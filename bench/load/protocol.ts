@@ -62,9 +62,25 @@ export interface WorkerStats {
   metrics: Record<string, number>;
 }
 
+/** What an open-model (arrival-rate) run did with its planned iterations (k6 vocabulary). */
+export interface ArrivalCounts {
+  planned: number;
+  started: number;
+  /** No idle virtual user and the pool at its maximum: not started (k6 dropped_iterations). */
+  dropped: number;
+  /** Not reached because the scenario finished first (e.g. sold out). */
+  unstarted: number;
+  /** Still running when the window closed, then cut off. */
+  interrupted: number;
+  /** Virtual users made (k6 vus_max as used). */
+  vusMax: number;
+}
+
 export interface LoadGenUsage {
   /** CPU of the load-generator process over the window, % of one core. */
   cpuPct: number;
+  /** The same CPU in µs (process.cpuUsage over the window), for CPU per successful operation. */
+  cpuMicros: number;
   /** Event-loop delay of the load generator (high = the generator itself was late). */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
@@ -72,6 +88,8 @@ export interface LoadGenUsage {
   peakVus: number;
   iterationErrors: number;
   iterationErrorSamples: string[];
+  /** Arrival-rate profiles only. */
+  arrivals?: ArrivalCounts;
 }
 
 export type WorkerMessage =

@@ -1,19 +1,23 @@
 /**
  * Runs a scenario's virtual users against the target with a load profile: constant (init, warm-up,
- * window) or ramping (k6 ramping-vus stages after a separate warm-up). Every loop ends by itself:
+ * window), ramping (k6 ramping-vus stages after a separate warm-up) or arrival-rate (the open model,
+ * k6 constant-/ramping-arrival-rate, bench/load/arrival-rate-executor.ts). Every loop ends by itself:
  * the window has a cap, a stopping run refuses new requests, and VUs that do not finish within the
  * grace period have their connections closed.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { ArrivalRateExecutor, type ArrivalOutcome } from './arrival-rate-executor';
 import { HttpConnection } from './http-client';
 import { Recorder } from './recorder';
-import type { LoadGenUsage, LoadJob, WorkerStats } from './protocol';
+import type { ArrivalCounts, LoadGenUsage, LoadJob, WorkerStats } from './protocol';
 import { StopSignal, Vu, type Phase, type RunControl } from './vu';
 import type { AnyScenario, LoadProfile, Stage } from '../scenarios/types';
 
 type AnyVu = Vu<unknown, unknown>;
 
 const STOP_GRACE_MS = 10_000;
+/** An arrival-rate warm-up waits at most this long for its last iterations (they are not measured). */
+const WARMUP_GRACEFUL_STOP_MS = 10_000;
 const TICK_MS = 100;
 const MAX_ITERATION_ERROR_SAMPLES = 5;
 
@@ -60,6 +64,7 @@ export class LoadRun implements RunControl {
   private readonly iterationErrorSamples: string[] = [];
   private peakVus = 0;
   private live = 0;
+  private arrivals: ArrivalCounts | undefined;
 
   constructor(
     private readonly scenario: AnyScenario,
@@ -173,21 +178,33 @@ export class LoadRun implements RunControl {
     };
 
     let cpuMicros = 0;
-    if (profile.kind === 'constant') {
-      cpuMicros = await this.runConstant(profile, openWindow, closeWindow, cpu);
-    } else {
-      cpuMicros = await this.runRamping(profile, openWindow, closeWindow, cpu);
+    switch (profile.kind) {
+      case 'constant':
+        cpuMicros = await this.runConstant(profile, openWindow, closeWindow, cpu);
+        break;
+      case 'ramping':
+        cpuMicros = await this.runRamping(profile, openWindow, closeWindow, cpu);
+        break;
+      case 'arrival-rate':
+        cpuMicros = await this.runArrivalRate(profile, openWindow, closeWindow, cpu);
+        break;
+      default: {
+        const unknown: never = profile;
+        throw new Error(`unknown load profile ${JSON.stringify(unknown)}`);
+      }
     }
     const stats = this.recorder.result();
     return {
       stats,
       usage: {
+        cpuMicros,
         cpuPct: stats.durationMs > 0 ? Math.round((cpuMicros / 1000 / stats.durationMs) * 1000) / 10 : 0,
         loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
         loopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
         peakVus: this.peakVus,
         iterationErrors: this.iterationErrors,
         iterationErrorSamples: this.iterationErrorSamples,
+        ...(this.arrivals ? { arrivals: this.arrivals } : {}),
       },
     };
   }
@@ -310,6 +327,101 @@ export class LoadRun implements RunControl {
     const used = cpu();
     closeWindow();
     await this.stopAll(allLoops, connections);
+    return used;
+  }
+
+  /**
+   * A pool of virtual users for an arrival-rate executor: each made with its own connection (kept
+   * in `connections` to be closed at the end), its init run before its first iteration.
+   */
+  private arrivalPool(connections: HttpConnection[], vus: AnyVu[]) {
+    const initialized = new WeakSet<AnyVu>();
+    return {
+      allocate: (n: number): AnyVu => {
+        const { vu, connection } = this.newVu(n);
+        connections.push(connection);
+        vus.push(vu);
+        return vu;
+      },
+      iterate: async (vu: AnyVu): Promise<void> => {
+        this.live++;
+        this.peakVus = Math.max(this.peakVus, this.live);
+        try {
+          if (this.scenario.init && !initialized.has(vu)) {
+            initialized.add(vu);
+            if (await this.guard(() => this.scenario.init!(vu), () => vu.stopping)) return;
+          }
+          await this.guard(() => this.scenario.iteration(vu), () => vu.stopping);
+        } finally {
+          this.live--;
+        }
+      },
+    };
+  }
+
+  private async runArrivalRate(
+    profile: Extract<LoadProfile, { kind: 'arrival-rate' }>,
+    openWindow: () => void,
+    closeWindow: () => void,
+    cpu: () => number,
+  ): Promise<number> {
+    if (profile.warmupMs > 0 && profile.warmupRate > 0) {
+      // A pool of its own: the warm-up's interrupted users must not carry over into the window.
+      this.setPhase('warmup');
+      const connections: HttpConnection[] = [];
+      const vus: AnyVu[] = [];
+      const warm = new ArrivalRateExecutor(
+        {
+          startRate: profile.warmupRate,
+          stages: [{ durationMs: profile.warmupMs, target: profile.warmupRate }],
+          preAllocatedVus: Math.min(profile.preAllocatedVus, Math.ceil(profile.warmupRate), profile.maxVus),
+          maxVus: profile.maxVus,
+          gracefulStopMs: Math.min(profile.gracefulStopMs, WARMUP_GRACEFUL_STOP_MS),
+        },
+        this.arrivalPool(connections, vus),
+      );
+      await warm.run();
+      for (const vu of vus) vu.interrupt();
+      for (const connection of connections) connection.close();
+      this.wakeCancelled();
+      await warm.settled();
+    }
+
+    const connections: HttpConnection[] = [];
+    const executor = new ArrivalRateExecutor(
+      {
+        startRate: profile.startRate,
+        stages: profile.stages,
+        preAllocatedVus: profile.preAllocatedVus,
+        maxVus: profile.maxVus,
+        gracefulStopMs: profile.gracefulStopMs,
+      },
+      this.arrivalPool(connections, []),
+    );
+    // The scenario is done (e.g. sold out): no more arrivals, the window closes.
+    this.finished = () => executor.stop();
+    openWindow();
+    let outcome: ArrivalOutcome;
+    try {
+      outcome = await executor.run();
+    } finally {
+      this.finished = null;
+    }
+    const used = cpu();
+    closeWindow();
+    this.arrivals = {
+      planned: outcome.planned,
+      started: outcome.started,
+      dropped: outcome.dropped,
+      unstarted: outcome.unstarted,
+      interrupted: outcome.inFlightAtEnd,
+      vusMax: outcome.allocatedVus,
+    };
+    this.stopping = true;
+    this.wakeCancelled();
+    await Promise.race([executor.settled(), delay(STOP_GRACE_MS)]);
+    for (const connection of connections) connection.close();
+    await executor.settled();
     return used;
   }
 }

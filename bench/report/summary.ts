@@ -3,6 +3,7 @@
  * disagree): per scenario and engine the headline numbers and the ratio to the actor engine.
  */
 import { readFileSync } from 'node:fs';
+import type { CpuPerOk } from '../cpu-per-op';
 import type { EngineResult, RunReport } from './types';
 
 const num = (value: number | null | undefined, digits = 1) =>
@@ -13,25 +14,28 @@ function ratio(actor: EngineResult | undefined, result: EngineResult): string {
   return `${(actor.ok_per_s / result.ok_per_s).toFixed(1)}×`;
 }
 
+/** CPU µs per successful operation ('–' in results saved before it was measured). */
+const cpu = (r: EngineResult, key: keyof CpuPerOk) => num(r.cpu_us_per_ok?.[key], 0);
+
 export function summaryMarkdown(files: string[]): string {
   const reports = files.map((file) => ({ file, report: JSON.parse(readFileSync(file, 'utf8')) as RunReport }));
   const lines: string[] = [];
   const first = reports[0]?.report.machine;
   if (first) lines.push(`Machine: ${first.cpus} × ${first.model}, ${first.memory_gb} GiB, Node ${first.node}, ${first.os}.`, '');
   lines.push(
-    '| scenario | engine | req/s | ok_per_s | actor ÷ engine (ok/s) | p95 ms | p99 ms | 5xx | oversold | server CPU % | load-gen CPU % | invariants |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| scenario | engine | req/s | ok_per_s | actor ÷ engine (ok/s) | p95 ms | p99 ms | 5xx | oversold | server CPU % | load-gen CPU % | server µs/ok | PostgreSQL µs/ok | Redis µs/ok | load-gen µs/ok | invariants |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   );
   for (const { report } of reports) {
     const actor = report.results.find((r) => r.engine === 'actor' && r.status === 'ok');
     for (const r of report.results) {
       if (r.status !== 'ok') {
-        lines.push(`| ${report.scenario} | ${r.engine} | ${r.status} | | | | | | | | | |`);
+        lines.push(`| ${report.scenario} | ${r.engine} | ${r.status} | | | | | | | | | | | | | |`);
         continue;
       }
       const bad = r.invariants.filter((i) => !i.ok).length;
       lines.push(
-        `| ${report.scenario} | ${r.engine} | ${num(r.req_per_s)} | ${num(r.ok_per_s)} | ${ratio(actor, r)} | ${num(r.latency_ms.p95, 2)} | ${num(r.latency_ms.p99, 2)} | ${r.errors_5xx} | ${num(r.oversold)} | ${num(r.cpu_pct.server)} | ${num(r.cpu_pct.load_generator)} | ${bad === 0 ? 'hold' : `${bad} violated`} |`,
+        `| ${report.scenario} | ${r.engine} | ${num(r.req_per_s)} | ${num(r.ok_per_s)} | ${ratio(actor, r)} | ${num(r.latency_ms.p95, 2)} | ${num(r.latency_ms.p99, 2)} | ${r.errors_5xx} | ${num(r.oversold)} | ${num(r.cpu_pct.server)} | ${num(r.cpu_pct.load_generator)} | ${cpu(r, 'server')} | ${cpu(r, 'postgres_backends')} | ${cpu(r, 'redis')} | ${cpu(r, 'load_generator')} | ${bad === 0 ? 'hold' : `${bad} violated`} |`,
       );
     }
   }

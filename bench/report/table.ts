@@ -28,6 +28,38 @@ function latencyRow(key: keyof EngineResult['latency_ms']): Row {
   return { label: `latency ${key} (ms)`, value: (r) => r.latency_ms[key], ratio: true };
 }
 
+/** CPU per successful operation (bench/cpu-per-op.ts); '–' for results saved before it existed. */
+const cpuPerOkRows: Row[] = [
+  { label: 'server CPU µs / ok', value: (r) => r.cpu_us_per_ok?.server ?? null, ratio: true },
+  { label: "PostgreSQL CPU µs / ok (engine's backends)", value: (r) => r.cpu_us_per_ok?.postgres_backends ?? null, ratio: true },
+  { label: 'PostgreSQL CPU µs / ok (whole cluster)', value: (r) => r.cpu_us_per_ok?.postgres_cluster ?? null, ratio: true },
+  { label: 'server + PostgreSQL CPU µs / ok', value: (r) => r.cpu_us_per_ok?.server_and_postgres ?? null, ratio: true },
+  { label: 'Redis CPU µs / ok', value: (r) => r.cpu_us_per_ok?.redis ?? null, ratio: true },
+  { label: 'load-gen CPU µs / ok', value: (r) => r.cpu_us_per_ok?.load_generator ?? null, ratio: true },
+];
+
+/** Open-model runs: what became of the planned arrivals (k6 names). */
+const iterationRows: Row[] = [
+  { label: 'iterations planned', value: (r) => r.load_generator.iterations?.planned ?? null },
+  { label: 'iterations started', value: (r) => r.load_generator.iterations?.started ?? null },
+  { label: 'dropped_iterations', value: (r) => r.load_generator.iterations?.dropped_iterations ?? null },
+  { label: 'iterations not reached (finished first)', value: (r) => r.load_generator.iterations?.unstarted ?? null },
+  { label: 'iterations cut off at the end', value: (r) => r.load_generator.iterations?.interrupted ?? null },
+  { label: 'vus_max (VUs made)', value: (r) => r.load_generator.iterations?.vus_max ?? null },
+];
+
+/** p95 and p99 of every request type, in the order of the first engine's counts. */
+function requestRows(report: RunReport): Row[] {
+  const names = [...new Set(report.results.flatMap((r) => r.latency_by_request.map((x) => x.name)))];
+  return names.flatMap((name) =>
+    (['p95', 'p99'] as const).map((key) => ({
+      label: `${name} ${key} (ms)`,
+      value: (r: EngineResult) => r.latency_by_request.find((x) => x.name === name)?.[key] ?? null,
+      ratio: true,
+    })),
+  );
+}
+
 function rowsFor(report: RunReport): Row[] {
   const rows: Row[] = [
     { label: 'http_reqs', value: (r) => r.http_reqs },
@@ -44,6 +76,8 @@ function rowsFor(report: RunReport): Row[] {
     { label: 'checks passed / failed', value: (r) => `${fmt(r.checks.passed, 0)} / ${fmt(r.checks.failed, 0)}` },
     { label: 'http_req_failed', value: (r) => pct(r.http_req_failed_rate) },
     ...(['avg', 'min', 'med', 'p90', 'p95', 'p99', 'max'] as const).map(latencyRow),
+    { label: 'requests / ok', value: (r) => (r.ok > 0 ? Math.round((r.http_reqs / r.ok) * 100) / 100 : null), ratio: true },
+    ...(report.request_rows ? requestRows(report) : []),
     { label: 'conflicts (409)', value: (r) => r.conflicts },
     { label: '5xx', value: (r) => r.errors_5xx },
     { label: 'no response', value: (r) => r.transport_errors },
@@ -59,11 +93,13 @@ function rowsFor(report: RunReport): Row[] {
     { label: 'PostgreSQL CPU %', value: (r) => r.cpu_pct.database },
     { label: 'Redis CPU %', value: (r) => r.cpu_pct.redis },
     { label: 'load-gen CPU %', value: (r) => r.cpu_pct.load_generator },
+    ...cpuPerOkRows,
     { label: 'load-gen loop delay p99 (ms)', value: (r) => r.load_generator.loop_delay_p99_ms },
     { label: 'machine CPU % (all cores)', value: (r) => r.cpu_pct.machine },
     { label: 'machine CPU % before start', value: (r) => r.cpu_pct.machine_before_start },
     { label: 'server RSS (MB)', value: (r) => r.server_rss_mb },
     { label: 'window (s)', value: (r) => r.duration_s },
+    ...(report.results.some((r) => r.load_generator.iterations) ? iterationRows : []),
   ];
   const metricNames = [...new Set(report.results.flatMap((r) => Object.keys(r.scenario_metrics)))];
   for (const name of metricNames) rows.push({ label: name, value: (r) => r.scenario_metrics[name] ?? null });

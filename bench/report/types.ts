@@ -1,4 +1,5 @@
 /** The shape of a run's results: what --json writes and the HTML and tables read. */
+import type { CpuPerOk } from '../cpu-per-op';
 import type { ErrorSample, LatencySummary, NamedLatency } from '../load/protocol';
 import type { InvariantResult, Reference, ScenarioParams } from '../scenarios/types';
 
@@ -39,12 +40,25 @@ export interface EngineResult {
     /** Whole machine in the second before this engine's server started (others' load). */
     machine_before_start: number;
   };
+  /** CPU per successful operation in µs (bench/cpu-per-op.ts); absent in results saved before 2026-11-26. */
+  cpu_us_per_ok?: CpuPerOk;
   load_generator: {
     loop_delay_p99_ms: number;
     loop_delay_max_ms: number;
     peak_vus: number;
     iteration_errors: number;
     iteration_error_samples: string[];
+    /** Arrival-rate (open-model) scenarios: what became of the planned iterations (k6 names). */
+    iterations?: {
+      planned: number;
+      started: number;
+      dropped_iterations: number;
+      /** Not reached because the scenario finished first (e.g. sold out). */
+      unstarted: number;
+      /** Running when the window closed, then cut off. */
+      interrupted: number;
+      vus_max: number;
+    };
   };
   db: { xacts: number; xacts_per_ok: number | null; rollbacks: number; tuples_read_per_ok: number | null; tuples_written_per_ok: number | null } | null;
   redis: { commands: number; commands_per_ok: number | null; top: Record<string, number>; private: boolean } | null;
@@ -97,6 +111,8 @@ export interface RunReport {
   server: { node_flags: readonly string[]; env: Record<string, string>; build: string };
   redis: 'private' | 'shared';
   reference?: Reference;
+  /** The table has p95/p99 rows for every request type (the scenario asks for them). */
+  request_rows?: boolean;
   results: EngineResult[];
 }
 

@@ -37,14 +37,27 @@ export async function activeTokenForNewUser<S, Sh>(vu: Vu<S, Sh>, concertId: str
 
 /**
  * Hold one seat, and if it is ours, cancel the hold at once: one successful operation. A 409
- * (someone else holds it) is a conflict, expected under contention.
+ * (someone else holds it) is a conflict, expected under contention; the caller decides whether to
+ * back off before the next try.
  */
-export async function holdThenRelease<S, Sh>(vu: Vu<S, Sh>, token: string, scheduleId: string, seatNo: number): Promise<void> {
+export async function holdThenRelease<S, Sh>(
+  vu: Vu<S, Sh>,
+  token: string,
+  scheduleId: string,
+  seatNo: number,
+): Promise<'released' | 'conflict' | 'failed'> {
   const headers = { 'queue-token': token };
   const hold = await vu.post('hold', '/v1/reservations', { scheduleId, seatNos: [seatNo] }, { headers, expect: [201, 409] });
-  if (!vu.check('hold answered 201 or 409', hold.status === 201 || hold.status === 409)) return;
-  if (hold.status !== 201) return;
+  if (!vu.check('hold answered 201 or 409', hold.status === 201 || hold.status === 409)) return 'failed';
+  if (hold.status !== 201) return 'conflict';
   const { reservationId } = hold.json<HeldReservation>();
   const release = await vu.delete('release', `/v1/reservations/${reservationId}`, { headers, expect: [200] });
-  if (vu.check('release answered 200', release.status === 200)) vu.success();
+  if (!vu.check('release answered 200', release.status === 200)) return 'failed';
+  vu.success();
+  return 'released';
+}
+
+/** A uniformly random wait in [minMs, maxMs] (jitter: losers of one race do not all come back together). */
+export function jitteredMs<S, Sh>(vu: Vu<S, Sh>, minMs: number, maxMs: number): number {
+  return minMs + vu.random(maxMs - minMs + 1);
 }

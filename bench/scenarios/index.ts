@@ -1,5 +1,7 @@
 /** The scenarios by name (one file each). */
+import { bestAvailableRush } from './best-available-rush';
 import { hotSeat } from './hot-seat';
+import { rush } from './rush';
 import { seedReplay } from './seed-replay';
 import { sellOut } from './sell-out';
 import { spread } from './spread';
@@ -10,6 +12,8 @@ export const scenarios: Record<string, AnyScenario> = {
   [sellOut.name]: sellOut as AnyScenario,
   [seedReplay.name]: seedReplay as AnyScenario,
   [spread.name]: spread as AnyScenario,
+  [rush.name]: rush as AnyScenario,
+  [bestAvailableRush.name]: bestAvailableRush as AnyScenario,
 };
 
 export function findScenario(name: string): AnyScenario {

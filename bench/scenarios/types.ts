@@ -27,6 +27,17 @@ export interface ScenarioParams {
   requestTimeoutMs: number;
   /** Seed of the virtual users' random choices. */
   seed: number;
+  /** Arrival-rate scenarios (rush): iterations (arriving buyers) per second, for `durationS`. */
+  rate: number;
+  /** Arrival-rate scenarios: virtual users made before the first arrival (0 = the scenario's choice). */
+  preAllocatedVus: number;
+  /** Arrival-rate scenarios: most virtual users at once; an arrival beyond is dropped (0 = the scenario's choice). */
+  maxVus: number;
+  /** rush: longest wait between two polls of a WAITING token (the server's estimatedWaitSeconds, capped). */
+  pollCapMs: number;
+  /** hot-seat: a loser waits a uniformly random time in [min, max] ms before racing again (0-0 = at once). */
+  backoffMinMs: number;
+  backoffMaxMs: number;
 }
 
 export type ParamName = keyof ScenarioParams;
@@ -40,7 +51,24 @@ export type LoadProfile =
   /** `vus` users from the start; the window is `durationMs` or ends earlier when the scenario finishes. */
   | { kind: 'constant'; vus: number; warmupMs: number; durationMs: number }
   /** k6 ramping-vus: linear ramps between stage targets; warm-up with `warmupVus` before. */
-  | { kind: 'ramping'; warmupVus: number; warmupMs: number; stages: Stage[]; gracefulRampDownMs: number };
+  | { kind: 'ramping'; warmupVus: number; warmupMs: number; stages: Stage[]; gracefulRampDownMs: number }
+  /**
+   * Open model, k6 constant-/ramping-arrival-rate: iterations start at `startRate` per second moving
+   * linearly to each stage's target (per second), on a pool of `preAllocatedVus`..`maxVus` virtual
+   * users; an arrival that finds none idle is dropped and counted. The window opens at the first
+   * arrival and ends when the scenario finishes, or `gracefulStopMs` after the last arrival.
+   * Warm-up: `warmupRate` per second for `warmupMs` on a pool of its own, before the window.
+   */
+  | {
+      kind: 'arrival-rate';
+      startRate: number;
+      stages: Stage[];
+      preAllocatedVus: number;
+      maxVus: number;
+      gracefulStopMs: number;
+      warmupRate: number;
+      warmupMs: number;
+    };
 
 export interface InvariantResult {
   name: string;
@@ -80,6 +108,8 @@ export interface Scenario<Setup, Shared> {
   defaults: Partial<ScenarioParams>;
   reference?: Reference;
   thresholds?: Threshold[];
+  /** The results table gets p95/p99 rows for every request type. */
+  reportByRequest?: boolean;
   serverEnv(params: ScenarioParams): Record<string, string>;
   profile(params: ScenarioParams): LoadProfile;
   /** In the harness, before the server is loaded; through the HTTP API only. */
@@ -91,6 +121,8 @@ export interface Scenario<Setup, Shared> {
   iteration(vu: Vu<Setup, Shared>): Promise<void>;
   /** Scenario-specific checks after the run (oversold and balances are checked for every scenario). */
   verify?(context: VerifyContext<Setup>): Promise<InvariantResult[]>;
+  /** Figures read after the run (e.g. from the database), added to the scenario's own metrics in the table. */
+  afterRun?(context: VerifyContext<Setup>): Promise<Record<string, number>>;
 }
 
 /** Keeps Setup/Shared inference at the definition and erases them for the registry. */
