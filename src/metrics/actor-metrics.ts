@@ -28,6 +28,9 @@ export interface ActorMetrics {
   observeEngine(engine: ReservationEngine, topN: number): void;
 }
 
+/** Why an ask got no answer from its actor (actor-engine.ts, errorOutcome). */
+const NO_ANSWER_OUTCOMES = ['timeout', 'mailbox_full', 'unavailable', 'outcome_unknown', 'error'];
+
 function snapshotAgeSeconds(actor: ActorInfo, now: number): number | undefined {
   return actor.lastSnapshotAt === null ? undefined : (now - Date.parse(actor.lastSnapshotAt)) / 1000;
 }
@@ -58,6 +61,9 @@ export function registerActorMetrics(registry: Registry): ActorMetrics {
   for (const command of COMMANDS) {
     processing.zero({ command });
     answerSeconds.zero({ command });
+    // The outcomes alerts and dashboards watch for exist at 0 before the first refusal (Expire is
+    // told by a timer, never asked: it has none).
+    if (command !== 'Expire') for (const outcome of NO_ANSWER_OUTCOMES) messages.inc({ command, outcome }, 0);
   }
 
   return {
