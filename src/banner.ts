@@ -1,6 +1,6 @@
 /** What `npm start` prints once serving: the mode of each part and how to switch it, where to look next. */
 import path from 'node:path';
-import { DEV_ADMIN_KEY, type Config } from './config';
+import { DEV_ADMIN_KEY, withoutPassword, type Config } from './config';
 import type { RunModes } from './http/app-services';
 import type { DemoConcert } from './demo-seed';
 
@@ -13,12 +13,12 @@ export function startBanner(config: Config, modes: RunModes, url: string, demo: 
       'database',
       modes.database === 'embedded'
         ? `embedded PostgreSQL 17, data in ${path.resolve(config.dataDir, 'postgres')}`
-        : `PostgreSQL at ${redactPassword(config.databaseUrl ?? '')}`,
+        : `PostgreSQL at ${withoutPassword(config.databaseUrl ?? '')}`,
       modes.database === 'embedded' ? 'set DATABASE_URL=postgres://… to use your own server' : '',
     ),
     row(
       'queue',
-      modes.queue === 'memory' ? 'in-process waiting line (one instance only)' : `Redis at ${redactPassword(config.redisUrl ?? '')}`,
+      modes.queue === 'memory' ? 'in-process waiting line (one instance only)' : `Redis at ${withoutPassword(config.redisUrl ?? '')}`,
       modes.queue === 'memory' ? 'set REDIS_URL=redis://… to keep the line in Redis' : '',
     ),
     row(
@@ -28,7 +28,7 @@ export function startBanner(config: Config, modes: RunModes, url: string, demo: 
     ),
     row(
       'payments',
-      config.gateway.url ? `card gateway at ${config.gateway.url}` : 'built-in sandbox gateway (approves every charge)',
+      config.gateway.url ? `card gateway at ${withoutPassword(config.gateway.url)}` : 'built-in sandbox gateway (approves every charge)',
       config.gateway.url ? '' : 'set PAYMENT_GATEWAY_URL=… for a card gateway (npm run gateway:sim runs a simulator)',
     ),
     // A key the operator chose is a secret: it never reaches the output (and so the logs).
@@ -43,14 +43,4 @@ export function startBanner(config: Config, modes: RunModes, url: string, demo: 
   if (demo) lines.push(row('demo', `concert ${demo.concertId} seeded: 3 schedules × 50 seats (the first priced by section)`));
   lines.push(row('try', `curl -s ${url}/v1/concerts`), '');
   return lines.join('\n');
-}
-
-function redactPassword(raw: string): string {
-  try {
-    const parsed = new URL(raw);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return raw;
-  }
 }

@@ -132,10 +132,22 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, raw);
+    // Unparsable, so its password cannot be picked out: the message names the variable only.
+    throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, '(not a URL; value not shown: it may hold a password)');
   }
-  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, raw);
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, withoutPassword(parsed));
   return raw;
+}
+
+/** A URL as it may be printed: its password replaced. */
+export function withoutPassword(url: URL | string): string {
+  try {
+    const parsed = new URL(url.toString());
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(not a URL)';
+  }
 }
 
 function fraction(env: Env, name: string, fallback: number): number {

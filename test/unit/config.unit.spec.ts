@@ -72,4 +72,24 @@ describe('configuration', () => {
     expect(loadConfig({ HOLD_TTL_SECONDS: '1200' }).holdMaxSeconds).toBe(1200);
     expect(loadConfig({ HOLD_MAX_SECONDS: '3600' }).holdMaxSeconds).toBe(3600);
   });
+
+  it('when a URL or the admin key is refused, then the message names the variable but never shows a secret', () => {
+    const refusal = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    const wrongScheme = refusal({ DATABASE_URL: 'mysql://app:s3cret-pw@db:3306/x' });
+    expect(wrongScheme).toContain('DATABASE_URL');
+    expect(wrongScheme).toContain('mysql://app:***@db:3306/x');
+    const unparsable = refusal({ REDIS_URL: 'redis//user:s3cret-pw@@' });
+    expect(unparsable).toContain('REDIS_URL');
+    const shortKey = refusal({ ADMIN_API_KEY: 's3cret' });
+    expect(shortKey).toContain('ADMIN_API_KEY');
+    expect([wrongScheme, unparsable, shortKey].filter((message) => message.includes('s3cret'))).toEqual([]);
+  });
 });
