@@ -114,7 +114,8 @@ WHERE reservations.id = u.id AND reservations.status = 'HELD'`;
 export async function appendEvents(db: Pool, batches: ScheduleBatch[]): Promise<void> {
   const rows = batches.flatMap(({ scheduleId, entries }) => entries.map((entry) => ({ scheduleId, ...entry })));
   const { inserted, updated } = reservationChanges(batches);
-  await queryKnowingOutcome(db, APPEND_BATCH, [
+  // Named: PostgreSQL parses and plans this statement once per connection, not on every commit.
+  await queryKnowingOutcome(db, { name: 'journal-append-batch', text: APPEND_BATCH, values: [
     rows.map((r) => r.scheduleId),
     rows.map((r) => r.seq),
     rows.map((r) => r.event.type),
@@ -135,7 +136,7 @@ export async function appendEvents(db: Pool, batches: ScheduleBatch[]): Promise<
     inserted.map((r) => r.cancelKey),
     updated.map(([, u]) => u.cancelKey),
     updated.map(([, u]) => u.expiresAt),
-  ]);
+  ] });
 }
 
 /** One event inside the caller's transaction (the payment transaction journals SeatsSold). */
