@@ -12,16 +12,10 @@ import type { BreakerState } from '../payments/guarded-gateway';
 import type { LineStats, TokenQueue } from '../queue/types';
 
 /** What the page shows of an actor: named field by field, so nothing new leaks out by itself. */
-export interface OpsActor {
-  scheduleId: string;
-  heat: number;
-  mailboxDepth: number;
-  activeHolds: number;
-  heldSeats: number;
-  soldSeats: number;
-  journalSeq: number;
-  lastSnapshotAt: string | null;
-}
+export type OpsActor = Pick<
+  ActorInfo,
+  'scheduleId' | 'heat' | 'mailboxDepth' | 'activeHolds' | 'heldSeats' | 'soldSeats' | 'journalSeq' | 'lastSnapshotAt'
+>;
 
 export interface OpsSnapshot {
   at: string;
