@@ -152,7 +152,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
     // Whatever the failed generation still had in flight must settle before we read the journal.
     await this.writer.whenIdle();
     const started = process.hrtime.bigint();
-    const recovered = await recoverSchedule(this.deps.db, this.scheduleId, async (id) => (this.catalogue ??= await this.deps.loadCatalogue(id)));
+    const recovered = await recoverSchedule(this.deps.db, this.scheduleId, async (id) => (this.catalogue ??= await this.deps.loadCatalogue(id)), this.deps.settings.holdTtlMs);
     const live: Live = {
       state: recovered.state,
       view: new SeatMapView(this.scheduleId, recovered.state.catalogue, recovered.state),

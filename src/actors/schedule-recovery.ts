@@ -18,11 +18,12 @@ export async function recoverSchedule(
   db: Pool,
   scheduleId: string,
   loadCatalogue: (scheduleId: string) => Promise<SeatCatalogue | undefined>,
+  holdTtlMs: number,
 ): Promise<Recovered> {
   const catalogue = await loadCatalogue(scheduleId);
   if (!catalogue) throw new ScheduleNotFoundError(`schedule ${scheduleId} does not exist`);
   const snapshot = await latestSnapshot(db, scheduleId);
-  const state = snapshot ? fromSnapshot(scheduleId, catalogue, snapshot.snapshot) : emptyState(scheduleId, catalogue);
+  const state = snapshot ? fromSnapshot(scheduleId, catalogue, snapshot.snapshot, holdTtlMs) : emptyState(scheduleId, catalogue);
   const entries = await loadJournal(db, scheduleId, state.seq);
   for (const entry of entries) {
     if (entry.seq !== state.seq + 1) {

@@ -121,7 +121,8 @@ export class SqlEngine extends BaselineEngine implements ReservationEngine {
           await tx.query('SAVEPOINT best_seats');
           const locked = await lockFreeSeatsSkippingLocked(tx, scheduleId, seatNos);
           if (locked.seatNos.size === seatNos.length) return { done: true, value: { seatNos, amount: locked.amount } };
-          await tx.query('ROLLBACK TO SAVEPOINT best_seats');
+          // Undo the partial locks and drop the savepoint, so retries do not nest subtransactions.
+          await tx.query('ROLLBACK TO SAVEPOINT best_seats; RELEASE SAVEPOINT best_seats');
           return { done: false, unavailable: seatNos.filter((seatNo) => !locked.seatNos.has(seatNo)) };
         });
         if (!claimed) return refuse({ code: 'NO_BEST_SEATS', best });

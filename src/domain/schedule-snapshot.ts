@@ -33,7 +33,11 @@ export function toSnapshot(state: ScheduleState): ScheduleSnapshot {
   return { seq: state.seq, holds, sales: [...sales] };
 }
 
-export function fromSnapshot(scheduleId: string, catalogue: SeatCatalogue, snapshot: ScheduleSnapshot): ScheduleState {
+/**
+ * `holdTtlMs` dates the holds of a snapshot written before holds kept their creation time: such a
+ * hold was never extended (extension came with heldAt), so it was created at its expiry less the TTL.
+ */
+export function fromSnapshot(scheduleId: string, catalogue: SeatCatalogue, snapshot: ScheduleSnapshot, holdTtlMs: number): ScheduleState {
   const state = emptyState(scheduleId, catalogue);
   for (const [reservationId, seatNos] of snapshot.sales) {
     for (const seatNo of seatNos) {
@@ -42,7 +46,7 @@ export function fromSnapshot(scheduleId: string, catalogue: SeatCatalogue, snaps
     }
     state.soldCount += seatNos.length;
   }
-  for (const [reservationId, userId, seatNos, amount, expiresAt, heldAt = 0] of snapshot.holds) {
+  for (const [reservationId, userId, seatNos, amount, expiresAt, heldAt = expiresAt - holdTtlMs] of snapshot.holds) {
     const hold: Hold = { reservationId, userId, seatNos, amount, expiresAt, heldAt };
     state.holds.set(reservationId, hold);
     for (const seatNo of seatNos) state.seatOwner[seatNo - 1] = reservationId;

@@ -146,6 +146,10 @@ export class ReservationService {
     const schedule = await this.schedules.find(reservation.scheduleId);
     const holder = activeHolder(token, lookup, schedule?.concertId);
     if (reservation.status !== 'HELD') throw new AppError('RESERVATION_NOT_HELD', `the reservation is ${reservation.status}`);
+    // Once the schedule has started a hold may still be paid until it expires, but not prolonged.
+    if (schedule && saleWindow(this.now(), schedule) === 'CLOSED') {
+      throw new AppError('SALE_CLOSED', `the schedule started at ${schedule.startsAt}: a hold is not extended any more`);
+    }
     const result = await this.engine.extend({ reservation, userId: holder.userId });
     if (result.ok) return result.reservation;
     if (result.rejection.code === 'RESERVATION_EXPIRED') throw new AppError('RESERVATION_NOT_HELD', 'the reservation is EXPIRED');

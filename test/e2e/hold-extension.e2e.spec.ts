@@ -49,6 +49,24 @@ describe.each(ENGINES)('hold extension (%s engine)', (engine) => {
     expect(listed.body.reservations[0].expiresAt).toBe(capped.body.expiresAt);
   });
 
+  it('when the schedule has started, then a live hold is not extended (409 SALE_CLOSED) and keeps its expiry', async () => {
+    const startsAt = new Date(Date.now() + 1_000).toISOString();
+    const created = await act(t.app, {
+      method: 'POST',
+      url: '/v1/admin/concerts',
+      headers: { 'x-admin-key': 'test-admin-key' },
+      body: { title: 'Starting now', venue: 'Hall', schedules: [{ startsAt, seatCount: 10, price: 1000 }] },
+    });
+    expect(created.status).toBe(201);
+    const { userId, token } = await activeUser(t.app, created.body.concertId);
+    const held = await hold(t.app, token, created.body.schedules[0].scheduleId, [1]);
+    await untilPast(startsAt);
+    const refused = await act(t.app, extendRequest(token, held.reservationId));
+    expect([refused.status, refused.body.code]).toEqual([409, 'SALE_CLOSED']);
+    const listed = await act(t.app, { method: 'GET', url: `/v1/users/${userId}/reservations` });
+    expect(listed.body.reservations).toEqual([expect.objectContaining({ status: 'HELD', expiresAt: held.expiresAt })]);
+  });
+
   it('when a hold is extended, then it outlives its first expiry and expires at the new one (the timer is re-armed)', async () => {
     const concert = await createConcert(t.app);
     const scheduleId = concert.schedules[0]!.scheduleId;

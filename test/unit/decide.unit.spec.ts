@@ -28,6 +28,30 @@ const hold = (reservationId: string, userId: string, seatNos: number[], now = 0)
   maxSeatsPerUser: 4,
 });
 
+describe('hold extension rules', () => {
+  const extend = (now: number): ScheduleCommand => ({ type: 'Extend', reservationId: 'r1', userId: 'u1', now, holdTtlMs: 1_000, holdMaxMs: 2_500 });
+
+  it('when a hold is extended, then its expiry moves to now + TTL, never past creation + max, and at the cap it is refused', () => {
+    const state = emptyState('s', catalogue(10));
+    run(state, hold('r1', 'u1', [1], 0)); // held at 0, expires at 1,000, cap 2,500
+    expect(run(state, extend(600))).toEqual({ ok: true, events: [{ type: 'HoldExtended', reservationId: 'r1', expiresAt: 1_600, at: 600 }] });
+    expect(run(state, extend(1_500))).toEqual({ ok: true, events: [{ type: 'HoldExtended', reservationId: 'r1', expiresAt: 2_500, at: 1_500 }] });
+    expect(run(state, extend(2_000))).toEqual({ ok: false, rejection: { code: 'HOLD_EXTENSION_LIMIT', expiresAt: 2_500 } });
+    expect(run(state, extend(2_500))).toEqual({ ok: false, rejection: { code: 'RESERVATION_EXPIRED' } });
+  });
+
+  it('when a snapshot written before holds kept their creation time is restored, then a hold was created at its expiry less the TTL', () => {
+    const state = emptyState('s', catalogue(10));
+    run(state, hold('r1', 'u1', [1], 5_000)); // expires at 6,000
+    const snapshot = toSnapshot(state);
+    const legacy = { ...snapshot, holds: snapshot.holds.map((h) => h.slice(0, 5)) } as typeof snapshot; // no heldAt
+    const restored = fromSnapshot('s', catalogue(10), legacy, 1_000);
+    expect(restored.holds.get('r1')!.heldAt).toBe(5_000);
+    expect(run(restored, extend(5_900))).toEqual({ ok: true, events: [{ type: 'HoldExtended', reservationId: 'r1', expiresAt: 6_900, at: 5_900 }] });
+    expect(run(restored, extend(6_800))).toMatchObject({ ok: true, events: [{ expiresAt: 7_500 }] }); // cap = 5,000 + 2,500
+  });
+});
+
 describe('schedule rules', () => {
   it('when seats are free, then a hold takes them all and costs the sum of their prices', () => {
     const state = emptyState('s', catalogue(10));
@@ -170,7 +194,7 @@ describe('schedule rules', () => {
         const upToCut = emptyState('s', catalogue(12));
         journal.slice(0, at).forEach((event) => applyEvent(upToCut, event));
         const snapshot = JSON.parse(JSON.stringify(toSnapshot(upToCut)));
-        const recovered = fromSnapshot('s', catalogue(12), snapshot);
+        const recovered = fromSnapshot('s', catalogue(12), snapshot, 1_000);
         journal.slice(at).forEach((event) => applyEvent(recovered, event));
         expect(toSnapshot(recovered)).toEqual(toSnapshot(live));
         expect(recovered.heldSeatsByUser).toEqual(live.heldSeatsByUser);

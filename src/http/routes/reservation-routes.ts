@@ -28,7 +28,8 @@ export function reservationRoutes(app: FastifyInstance, services: AppServices): 
   app.post<{ Params: { reservationId: string }; Headers: TokenHeaders }>(
     '/v1/reservations/:reservationId/extension',
     // No body: the new expiry is the server's (now + HOLD_TTL_SECONDS, capped at creation + HOLD_MAX_SECONDS).
-    { schema: { headers: QueueTokenHeaders, params: ReservationParams, response: { 200: Reservation } } },
+    // Each extension is journaled, so it counts against RATE_LIMIT_HOLDS_PER_TOKEN like a hold.
+    { schema: { headers: QueueTokenHeaders, params: ReservationParams, response: { 200: Reservation } }, preHandler: rateLimitHooks(services).holds },
     async (request) => services.reservations.extend(request.headers['queue-token'], request.params.reservationId),
   );
 
