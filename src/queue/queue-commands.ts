@@ -29,7 +29,18 @@ export interface AdmissionContext {
  * 'draw-due' instead, having changed nothing, while the concert's pre-queue draw is due.
  */
 export interface QueueCommands {
-  issue(keys: ConcertKeys, context: AdmissionContext, userId: string, candidateToken: string, opensAt: number | null): Promise<IssueReply | DrawDue>;
+  /**
+   * `register` is sent in the same round trip, right after the script (a pipeline: Redis runs
+   * them in order), so the concert is registered for the admission sweep only once the script ran.
+   */
+  issue(
+    keys: ConcertKeys,
+    context: AdmissionContext,
+    userId: string,
+    candidateToken: string,
+    opensAt: number | null,
+    register: { registryKey: string; concertId: string },
+  ): Promise<IssueReply | DrawDue>;
   lookup(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<LookupReply | DrawDue>;
   expire(keys: ConcertKeys, context: AdmissionContext, token: string): Promise<number | DrawDue>;
   admit(keys: ConcertKeys, context: AdmissionContext): Promise<AdmitReply | DrawDue>;
@@ -68,7 +79,6 @@ export function registerQueueCommands(redis: Redis): QueueCommands {
     if (typeof command !== 'function') throw new Error(`token queue: command ${name} was not defined`);
     return (...keysThenArgs) => (command as ScriptInvoker).apply(redis, keysThenArgs);
   };
-  const runIssue = invoke(COMMAND_NAMES.issue);
   const runLookup = invoke(COMMAND_NAMES.lookup);
   const runExpire = invoke(COMMAND_NAMES.expire);
   const runAdmit = invoke(COMMAND_NAMES.admit);
@@ -76,8 +86,10 @@ export function registerQueueCommands(redis: Redis): QueueCommands {
   const runApplyDraw = invoke(COMMAND_NAMES.applyDraw);
 
   return {
-    async issue(keys, context, userId, candidateToken, opensAt) {
-      const reply = await runIssue(
+    async issue(keys, context, userId, candidateToken, opensAt, register) {
+      const pipeline = redis.pipeline();
+      // defineCommand puts the script on pipelines too; their typings do not know it.
+      (pipeline as unknown as Record<string, (...keysThenArgs: (string | number)[]) => unknown>)[COMMAND_NAMES.issue]!(
         ...sharedKeys(keys),
         tokenKey(keys, candidateToken),
         ...sharedArgs(keys, context),
@@ -85,6 +97,10 @@ export function registerQueueCommands(redis: Redis): QueueCommands {
         candidateToken,
         opensAt === null ? '' : Math.floor(opensAt),
       );
+      pipeline.sadd(register.registryKey, register.concertId);
+      const [[scriptError, reply] = [null, null], [registerError] = [null]] = (await pipeline.exec()) ?? [];
+      if (scriptError) throw scriptError;
+      if (registerError) throw registerError;
       return parseIssueReply(reply);
     },
     async lookup(keys, context, token) {

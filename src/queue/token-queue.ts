@@ -1,7 +1,7 @@
 import { createAdmissionLoop } from './admission-loop';
 import { tokenInfo } from './token-info';
 import { createConcertRegistry } from './concert-registry';
-import { concertKeys } from './keys';
+import { concertKeys, concertRegistryKey } from './keys';
 import { type AdmissionContext, registerQueueCommands } from './queue-commands';
 import type { TokenDescription } from './script-replies';
 import { generateToken, normalizeConcertId, parseToken } from './token-format';
@@ -80,11 +80,12 @@ export function createTokenQueue(options: TokenQueueOptions): TokenQueue {
       const normalizedConcertId = normalizeConcertId(concertId);
       const keys = concertKeys(keyPrefix, normalizedConcertId);
       const candidate = generateToken(normalizedConcertId);
+      // One round trip: the script, then the concert's registration for the sweep (queue-commands.ts).
+      const register = { registryKey: concertRegistryKey(keyPrefix), concertId: normalizedConcertId };
       const reply = await afterDraw(
-        () => commands.issue(keys, admissionContext(), userId, candidate, opensAt),
+        () => commands.issue(keys, admissionContext(), userId, candidate, opensAt, register),
         draw(normalizedConcertId),
       );
-      await registry.add(normalizedConcertId);
       if (reply.description.kind !== 'live') {
         throw new Error(`token queue: issued token is not live (${reply.description.kind})`);
       }
