@@ -60,8 +60,9 @@ export function registerMoneyMetrics(registry: Registry, sources: MoneySources, 
     labelNames: ['status'] as const,
     registers,
   });
-  // When the database does not answer in time these gauges are left out of the scrape (reset, not
-  // stale) and the failure is counted; the rest of /metrics is still served.
+  // When the database does not answer in time these gauges read NaN (prom-client cannot leave an
+  // unlabelled gauge out, and a stale value would be a lie) and the failure is counted; the rest
+  // of /metrics is still served.
   const lagGauge = <T>(name: string, help: string, read: () => Promise<T | undefined>, value: (figures: T) => number) =>
     new Gauge({
       name,
@@ -69,8 +70,7 @@ export function registerMoneyMetrics(registry: Registry, sources: MoneySources, 
       registers,
       async collect() {
         const figures = await read();
-        this.reset();
-        if (figures !== undefined) this.set(value(figures));
+        this.set(figures === undefined ? Number.NaN : value(figures));
       },
     });
   const pendingCharges = guardedScrapeRead(sources.pendingCharges, () => readFailed('charges'));

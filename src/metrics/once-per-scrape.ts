@@ -1,3 +1,5 @@
+import { within } from '../within';
+
 /**
  * Reads `source` once for all the gauges of one scrape: prom-client starts every collect of a
  * scrape together (synchronously, in one loop), so they share the read in flight; the next scrape
@@ -19,17 +21,11 @@ export const SCRAPE_READ_TIMEOUT_MS = 1_000;
  */
 export function guardedScrapeRead<T>(read: () => Promise<T>, failed: () => void, timeoutMs = SCRAPE_READ_TIMEOUT_MS): () => Promise<T | undefined> {
   return oncePerScrape(async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
-    });
     try {
-      return await Promise.race([read(), timeout]);
+      return await within(timeoutMs, read);
     } catch {
       failed();
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   });
 }

@@ -7,6 +7,8 @@
  */
 import type { EngineName } from '../config';
 import { hottestActors } from '../engine/hottest-actors';
+import { SCRAPE_READ_TIMEOUT_MS } from '../metrics/once-per-scrape';
+import { within } from '../within';
 import type { ActorInfo, ReservationEngine } from '../engine/reservation-engine';
 import type { BreakerState } from '../payments/guarded-gateway';
 import type { LineStats, TokenQueue } from '../queue/types';
@@ -51,9 +53,10 @@ const opsActor = (a: ActorInfo): OpsActor => ({
   lastSnapshotAt: a.lastSnapshotAt,
 });
 
+/** A store that fails or does not answer within a scrape's bound shows as unavailable. */
 async function orNull<T>(read: () => Promise<T>): Promise<T | null> {
   try {
-    return await read();
+    return await within(SCRAPE_READ_TIMEOUT_MS, read);
   } catch {
     return null;
   }

@@ -4,6 +4,7 @@
  * GET /v1/admin/actors sorts by heat and the other figures. Real PostgreSQL and Redis.
  */
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { act, activeUser, charge, createConcert, hold, holdRequest, issueToken, payRequest } from '../support/api-client';
 import { eventually, untilPast } from '../support/eventually';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
@@ -145,6 +146,38 @@ describe('queue metrics when Redis does not answer', () => {
       // The failure counter was written out before the line's read failed: the next scrape shows it.
       expect(sample(await scrape(t), 'ovation_scrape_read_failures_total{source="queue"}')).toBeGreaterThanOrEqual(1);
     } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('money metrics when PostgreSQL does not answer', () => {
+  it('when the outbox and charge tables are locked, then the scrape answers within the bound, their figures read NaN and the failed reads are counted', async () => {
+    const t = await startTestApp({ RESERVATION_ENGINE: 'sql' });
+    const locker = new Client({ connectionString: t.database.url });
+    try {
+      expect(sample(await scrape(t), 'ovation_outbox_pending')).toBe(0);
+      await locker.connect();
+      // The fault: another session holds both tables, so the lag and backlog reads wait on it.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE outbox, charges IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const stuck = await scrape(t);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(sample(stuck, 'ovation_outbox_pending')).toBeNaN();
+      expect(sample(stuck, 'ovation_charges_pending')).toBeNaN();
+      expect(sample(stuck, 'ovation_actors_live')).toBe(0);
+      const { rows } = await locker.query<{ waiting: number }>(
+        `SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND relation IN ('outbox'::regclass, 'charges'::regclass)`,
+      );
+      expect(rows[0]!.waiting).toBeGreaterThanOrEqual(1); // the reads really were blocked
+      await locker.query('ROLLBACK');
+      const after = await scrape(t);
+      expect(sample(after, 'ovation_scrape_read_failures_total{source="outbox"}')).toBe(1);
+      expect(sample(after, 'ovation_scrape_read_failures_total{source="charges"}')).toBe(1);
+      expect(sample(after, 'ovation_outbox_pending')).toBe(0);
+    } finally {
+      await locker.end().catch(() => undefined);
       await t.close();
     }
   });

@@ -1,21 +1,17 @@
 /** Liveness, readiness and Prometheus metrics. */
 import type { FastifyInstance } from 'fastify';
 import { Problem } from '../problem';
+import { within } from '../../within';
 import type { AppServices } from '../app-services';
 
 /** A readiness probe answers within a second or counts as failed: readiness itself must not hang. */
 const PROBE_TIMEOUT_MS = 1_000;
 
-async function check(probe: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS)));
-  try {
-    return await Promise.race([probe().then(() => true), timeout]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+function check(probe: () => Promise<unknown>): Promise<boolean> {
+  return within(PROBE_TIMEOUT_MS, probe).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function opsRoutes(app: FastifyInstance, services: AppServices): void {
