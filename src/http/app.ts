@@ -53,15 +53,12 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   // then fails validation.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
   app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
     if (closing) {
       reply.header('connection', 'close');
       return sendProblem(reply, new Problem('SERVICE_UNAVAILABLE', 'the server is shutting down', { retryAfterSeconds: 1 }));
