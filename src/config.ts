@@ -42,6 +42,20 @@ export interface Config {
   redisKeyPrefix: string;
   /** Tuning of the actor engine (documented in the README). */
   actor: ActorTuning;
+  /** Several instances, one owner per schedule (README, "Several instances"); undefined: one instance. */
+  cluster: ClusterConfig | undefined;
+}
+
+export interface ClusterConfig {
+  /** How the other members reach this one (CLUSTER_ADVERTISE_URL); setting it turns cluster mode on. */
+  advertiseUrl: string;
+  /** Shared by the members: guards the internal forwarding endpoint. */
+  secret: string;
+  partitions: number;
+  topic: string;
+  groupId: string;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
 }
 
 export interface ActorTuning {
@@ -194,10 +208,45 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.engine === 'lock' && config.redisUrl === undefined) {
     throw new ConfigError('REDIS_URL', 'set (a redis:// URL) when RESERVATION_ENGINE is lock', env.REDIS_URL ?? '');
   }
-  return config;
+  return { ...config, cluster: clusterConfig(env, config) };
 }
 
-function readConfig(env: Env, adminApiKey: string): Config {
+/**
+ * Cluster mode (CLUSTER_ADVERTISE_URL set) shares everything between the members: the database,
+ * the waiting line and the ownership group. So it needs the real PostgreSQL, Redis and Kafka —
+ * embedded ones would be private to each process — and the actor engine (the baselines keep no
+ * state in memory and scale out without ownership).
+ */
+function clusterConfig(env: Env, config: Omit<Config, 'cluster'>): ClusterConfig | undefined {
+  const advertiseUrl = url(env, 'CLUSTER_ADVERTISE_URL', undefined, ['http:', 'https:']);
+  if (advertiseUrl === undefined) return undefined;
+  const needs = (name: string, missing: boolean, why: string) => {
+    if (missing) throw new ConfigError(name, why, env[name] ?? '');
+  };
+  needs('RESERVATION_ENGINE', config.engine !== 'actor', 'actor when CLUSTER_ADVERTISE_URL is set (the baselines scale out without ownership)');
+  needs('DATABASE_URL', config.databaseUrl === undefined, 'set when CLUSTER_ADVERTISE_URL is set (the members share one PostgreSQL)');
+  needs('REDIS_URL', config.redisUrl === undefined, 'set when CLUSTER_ADVERTISE_URL is set (the members share one waiting line)');
+  needs('KAFKA_BROKERS', config.kafkaBrokers.length === 0, 'set when CLUSTER_ADVERTISE_URL is set (ownership comes from a Kafka consumer group)');
+  const secret = text(env, 'CLUSTER_SECRET', '');
+  if (secret.length < 16) throw new ConfigError('CLUSTER_SECRET', 'at least 16 characters, the same on every member', `${secret.length} characters`);
+  // Kafka refuses sessions shorter than group.min.session.timeout.ms (6 s by default).
+  const sessionTimeoutMs = integer(env, 'CLUSTER_SESSION_TIMEOUT_MS', 6_000, 1_000, 300_000);
+  const heartbeatIntervalMs = integer(env, 'CLUSTER_HEARTBEAT_MS', 1_000, 100, 60_000);
+  if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
+    throw new ConfigError('CLUSTER_HEARTBEAT_MS', `at most a third of CLUSTER_SESSION_TIMEOUT_MS (${sessionTimeoutMs})`, String(heartbeatIntervalMs));
+  }
+  return {
+    advertiseUrl: advertiseUrl.replace(/\/+$/, ''),
+    secret,
+    partitions: integer(env, 'CLUSTER_PARTITIONS', 48, 1, 10_000),
+    topic: text(env, 'CLUSTER_TOPIC', 'ovation.ownership'),
+    groupId: text(env, 'CLUSTER_GROUP_ID', 'ovation-owners'),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+  };
+}
+
+function readConfig(env: Env, adminApiKey: string): Omit<Config, 'cluster'> {
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '127.0.0.1'),

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import Redis from 'ioredis';
 import type { Config } from './config';
 import { createEngine } from './compose/create-engine';
+import { ClusterEngine } from './cluster/cluster-engine';
 import { openDatabase } from './compose/open-database';
 import { gatewayBudgetMs, paymentParts } from './compose/payment-parts';
 import { REDIS_OPTIONS } from './compose/redis-options';
@@ -91,7 +92,14 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
   const queue = redis ? createTokenQueue({ redis, keyPrefix: config.redisKeyPrefix, ...queueSettings }) : createMemoryTokenQueue(queueSettings);
   const rateLimiter = redis ? createRateLimiter({ redis, keyPrefix: config.redisKeyPrefix }) : createMemoryRateLimiter();
   const tokens = new TokenGuard(queue, config.queueTokenCacheMs);
-  const engine = createEngine({ config, db, redis, metrics, catalogue });
+  const engine = createEngine({
+    config,
+    db,
+    redis,
+    metrics,
+    catalogue,
+    log: (level, message, extra) => app.log[level](extra ?? {}, message),
+  });
   metrics.observeEngine(engine, config.metricsTopActors);
   registerQueueMetrics(metrics.registry, queue, config.queueMaxActive, () => metrics.scrapeReadFailed('queue'));
   const { gateway, charges, reconciler } = paymentParts(config, db, overrides.gateway);
@@ -132,6 +140,7 @@ export async function createOvation(config: Config, overrides: RuntimeOverrides 
     metrics,
     infraMetrics,
     engine,
+    cluster: engine instanceof ClusterEngine ? engine : undefined,
     queue,
     rateLimiter,
     tokens,

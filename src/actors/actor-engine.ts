@@ -7,7 +7,8 @@ import { EngineOutcomeUnknownError } from '../engine/outcome-unknown-error';
 import { MailboxFullError, RequestTimeoutError } from './actor-errors';
 import { GroupCommitter, type GroupCommitObserver } from './group-committer';
 import { ScheduleRegistry, type ScheduleEntry } from './schedule-registry';
-import type { ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-messages';
+import type { FenceSource, ScheduleActorObserver, ScheduleActorSettings, ScheduleMessage, ScheduleReply } from './schedule-messages';
+import { schedulesWithLiveHolds } from '../persistence/partition-owners-store';
 import { seatHistoryFromJournal } from '../persistence/seat-history-store';
 import type {
   ActorInfo,
@@ -34,6 +35,8 @@ export interface ActorEngineOptions {
   requestTimeoutMs: number;
   idleMs: number;
   observer?: ScheduleActorObserver & GroupCommitObserver & AskObserver;
+  /** In a cluster: which partitions this instance owns, and under which epoch (src/cluster). */
+  fencing?: FenceSource;
 }
 
 export interface AskObserver {
@@ -53,7 +56,14 @@ export class ActorEngine implements ReservationEngine {
       options.observer,
     );
     this.registry = new ScheduleRegistry(
-      { db: options.db, committer, loadCatalogue: options.loadCatalogue, settings: options.settings, observer: options.observer },
+      {
+        db: options.db,
+        committer,
+        loadCatalogue: options.loadCatalogue,
+        settings: options.settings,
+        observer: options.observer,
+        ...(options.fencing ? { fencing: options.fencing } : {}),
+      },
       {
         mailboxCapacity: options.mailboxCapacity,
         idleMs: options.idleMs,
@@ -75,6 +85,24 @@ export class ActorEngine implements ReservationEngine {
 
   isReady(): boolean {
     return this.started;
+  }
+
+  /** Stops the actors of the schedules that `matches` after they drained (their partition moved away). */
+  releaseSchedules(matches: (scheduleId: string) => boolean): Promise<number> {
+    return this.registry.release(matches);
+  }
+
+  /**
+   * Brings up the actors of schedules with live holds (that `matches`, when given): their expiry
+   * timers run from now on, so a hold expires on time after an ownership move even if nobody asks
+   * about its schedule (a cluster member calls it for each partition it gains). A single instance
+   * stays lazy: readers already see an overdue hold as expired, and its actor expires it on spawn.
+   * Returns how many were woken.
+   */
+  async wakeHolders(matches: (scheduleId: string) => boolean = () => true): Promise<number> {
+    const scheduleIds = (await schedulesWithLiveHolds(this.options.db)).filter(matches);
+    for (const scheduleId of scheduleIds) this.registry.get(scheduleId).mailbox.tell({ type: 'Load' });
+    return scheduleIds.length;
   }
 
   async hold(request: HoldRequest): Promise<HoldResult> {

@@ -11,6 +11,7 @@
 import type { Pool } from 'pg';
 import { StatementOutcomeUnknownError } from '../persistence/database';
 import { appendEvents, type JournalEntry, type ScheduleBatch } from '../persistence/journal-store';
+import type { Fence } from '../persistence/partition-owners-store';
 
 export interface GroupCommitterOptions {
   /** Commits in flight at once (each on its own connection). */
@@ -39,9 +40,9 @@ export class GroupCommitter {
     private readonly observer: GroupCommitObserver = {},
   ) {}
 
-  commit(scheduleId: string, entries: JournalEntry[]): Promise<void> {
+  commit(scheduleId: string, entries: JournalEntry[], fence?: Fence): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ batch: { scheduleId, entries }, resolve, reject });
+      this.waiting.push({ batch: { scheduleId, entries, fence }, resolve, reject });
       this.flush();
     });
   }

@@ -20,6 +20,7 @@ import { CommitFailedError, CommitOutcomeUnknownError } from './actor-errors';
 import { isServerRefusal, StatementOutcomeUnknownError } from '../persistence/database';
 import type { JournalEntry } from '../persistence/journal-store';
 import type { GroupCommitter } from './group-committer';
+import { fenceCheckSql, type Fence } from '../persistence/partition-owners-store';
 
 export interface JournalWriterOptions {
   maxBatch: number;
@@ -51,6 +52,8 @@ export class JournalWriter {
   private readonly queue: Work[] = [];
   private running = false;
   private failure: Error | undefined;
+  /** In a cluster, the epoch the actor's state was recovered under: every commit proves it. */
+  private fence: Fence | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -100,9 +103,10 @@ export class JournalWriter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Called by the actor after it recovered from the database: accept work again. */
-  reset(): void {
+  /** Called by the actor after it recovered from the database (under `fence`, in a cluster): accept work again. */
+  reset(fence?: Fence): void {
     this.failure = undefined;
+    this.fence = fence;
   }
 
   private enqueue(work: Work): void {
@@ -127,7 +131,7 @@ export class JournalWriter {
           const batch = this.takeAppendBatch();
           const entries = batch.flatMap((work) => work.entries);
           await this.commit(batch, async () => {
-            if (entries.length > 0) await this.committer.commit(this.scheduleId, entries);
+            if (entries.length > 0) await this.committer.commit(this.scheduleId, entries, this.fence);
             for (const work of batch) work.resolve();
           });
         }
@@ -185,7 +189,8 @@ export class JournalWriter {
     const client = await this.db.connect();
     let committing = false;
     try {
-      await client.query('BEGIN');
+      // The fence rides with BEGIN (one round trip); its FOR SHARE lock lasts to COMMIT.
+      await client.query(this.fence ? `BEGIN; ${fenceCheckSql(this.fence)}` : 'BEGIN');
       const values: unknown[] = [];
       for (const work of group) values.push(await work.run(client));
       committing = true;

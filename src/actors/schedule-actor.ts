@@ -19,10 +19,13 @@ import { applyEffect, applyEvent, reserveSeq, type Hold, type ScheduleState, typ
 import { toSnapshot } from '../domain/schedule-snapshot';
 import { appendEventInTx, saveSnapshot, type JournalEntry } from '../persistence/journal-store';
 import { recordPayment } from '../persistence/payment-transaction';
+import type { Fence } from '../persistence/partition-owners-store';
 
 /** One generation of in-memory state: dropped whole when a commit fails. */
 interface Live {
   state: ScheduleState;
+  /** In a cluster: the ownership epoch this generation was recovered under. */
+  fence: Fence | undefined;
   view: SeatMapView;
   expiryTimers: ExpiryTimers;
   snapshotSeq: number;
@@ -147,14 +150,19 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
   }
 
   private async ensureLive(current: Live | null): Promise<Live> {
-    if (current && !this.writer.failed && current === this.live) return current;
+    const fencing = this.deps.fencing;
+    const stillOwned = !fencing || (current !== null && current.fence !== undefined && fencing.holds(current.fence));
+    if (current && !this.writer.failed && current === this.live && stillOwned) return current;
     this.dispose();
     // Whatever the failed generation still had in flight must settle before we read the journal.
     await this.writer.whenIdle();
+    // Taken before the journal is read: everything committed under older epochs is in what we read.
+    const fence = fencing?.acquire(this.scheduleId);
     const started = process.hrtime.bigint();
     const recovered = await recoverSchedule(this.deps.db, this.scheduleId, async (id) => (this.catalogue ??= await this.deps.loadCatalogue(id)), this.deps.settings.holdTtlMs);
     const live: Live = {
       state: recovered.state,
+      fence,
       view: new SeatMapView(this.scheduleId, recovered.state.catalogue, recovered.state),
       expiryTimers: new ExpiryTimers(this.now, (reservationId) => this.mailbox?.tell({ type: 'Expire', reservationId })),
       snapshotSeq: recovered.snapshotSeq,
@@ -165,7 +173,7 @@ export class ScheduleActor implements ActorBehavior<Live | null, ScheduleMessage
       snapshotWanted: false,
       deferredPays: [],
     };
-    this.writer.reset();
+    this.writer.reset(fence);
     // Holds that ran out while nobody owned the schedule expire now, committed before the new
     // generation is published, so no reader sees them HELD; the rest get their timers.
     const now = this.now();

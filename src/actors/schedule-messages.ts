@@ -5,6 +5,7 @@ import type { Rejection, ScheduleCommand } from '../domain/schedule-commands';
 import type { Hold, SeatCatalogue } from '../domain/schedule-state';
 import type { PaymentCommand, PaymentOutcome } from '../persistence/payment-transaction';
 import type { GroupCommitter } from './group-committer';
+import type { Fence } from '../persistence/partition-owners-store';
 import type { JournalWriterObserver, JournalWriterOptions } from './journal-writer';
 
 type Command<T extends ScheduleCommand['type']> = Omit<Extract<ScheduleCommand, { type: T }>, 'now' | 'type'>;
@@ -53,8 +54,20 @@ export interface ScheduleActorObserver extends JournalWriterObserver {
   holdExpired?(): void;
 }
 
+/**
+ * Ownership in a cluster (src/cluster): the epoch under which an actor may recover and commit.
+ * Absent on a single instance, where the journal's (schedule_id, seq) key is the only fence.
+ */
+export interface FenceSource {
+  /** The fence of the schedule's partition while this instance serves it; else throws EngineUnavailableError. */
+  acquire(scheduleId: string): Fence;
+  /** False once the partition was lost or claimed again under a newer epoch: the state may be stale. */
+  holds(fence: Fence): boolean;
+}
+
 export interface ScheduleActorDeps {
   db: Pool;
+  fencing?: FenceSource;
   committer: GroupCommitter;
   loadCatalogue(scheduleId: string): Promise<SeatCatalogue | undefined>;
   settings: ScheduleActorSettings;

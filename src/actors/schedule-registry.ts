@@ -85,6 +85,23 @@ export class ScheduleRegistry {
     }
   }
 
+  /**
+   * Hands schedules over (a cluster lost their partition): each matching actor finishes what it
+   * was asked and what it committed, then stops, freeing its memory and its expiry timers. Asks
+   * that arrive meanwhile are answered 503 by the actor itself (it no longer holds the fence).
+   */
+  async release(matches: (scheduleId: string) => boolean): Promise<number> {
+    const leaving = [...this.entries.entries()].filter(([scheduleId]) => matches(scheduleId));
+    const deadline = Date.now() + this.options.drainTimeoutMs;
+    await Promise.all(leaving.map(([, entry]) => drainEntry(entry, deadline)));
+    for (const [scheduleId, entry] of leaving) {
+      if (this.entries.get(scheduleId) === entry) this.entries.delete(scheduleId);
+      entry.actor.retire();
+      entry.mailbox.stop();
+    }
+    return leaving.length;
+  }
+
   /** Stops taking work, waits for every mailbox and commit in flight, then stops the actors. */
   async stop(): Promise<void> {
     clearInterval(this.sweeper);

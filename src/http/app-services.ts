@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type Redis from 'ioredis';
 import type { Config } from '../config';
 import type { ReservationEngine } from '../engine/reservation-engine';
+import type { ClusterEngine } from '../cluster/cluster-engine';
 import type { Metrics } from '../metrics/metrics';
 import type { InfraMetrics } from '../metrics/infra-metrics';
 import type { OpsSnapshot } from '../ops/ops-snapshot';
@@ -37,6 +38,8 @@ export interface AppServices {
   metrics: Metrics;
   infraMetrics: InfraMetrics;
   engine: ReservationEngine;
+  /** Set when this instance is a cluster member (CLUSTER_ADVERTISE_URL): its engine as a member. */
+  cluster: ClusterEngine | undefined;
   /** Redis, or in this process when REDIS_URL is unset (modes.queue). */
   queue: TokenQueue;
   /** The counters of the 429 limits (src/http/rate-limit.ts), kept where the queue is. */

@@ -5,6 +5,7 @@ import { answerServerLevelErrors, clientErrorHandler, errorHandler, frameworkErr
 import { openApiRoutes, registerOpenApi } from './openapi/openapi';
 import { Problem } from './problem';
 import { adminRoutes } from './routes/admin-routes';
+import { clusterRoutes } from './routes/cluster-routes';
 import { concertRoutes } from './routes/concert-routes';
 import { moneyRoutes } from './routes/money-routes';
 import { opsRoutes } from './routes/ops-routes';
@@ -94,6 +95,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
 
   await registerOpenApi(app);
   adminRoutes(app, services);
+  clusterRoutes(app, services, services.cluster);
   queueRoutes(app, services);
   concertRoutes(app, services);
   reservationRoutes(app, services);

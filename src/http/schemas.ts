@@ -1,5 +1,6 @@
 /** Request and response schemas (JSON Schema via TypeBox). Unknown request fields are rejected. */
 import { Type, type Static } from '@sinclair/typebox';
+import { FORWARDED_OPS } from '../cluster/engine-wire';
 
 const strict = { additionalProperties: false } as const;
 
@@ -239,4 +240,50 @@ export const PaymentResponse = Type.Object({
   amount: Type.Integer(),
   status: Type.Literal('PAID'),
   balance: Type.Integer(),
+});
+
+export const ClusterQuery = Type.Object(
+  { scheduleId: Type.Optional(Type.String({ format: 'uuid', description: 'Also say which partition and member own this schedule' })) },
+  strict,
+);
+export type ClusterQuery = Static<typeof ClusterQuery>;
+
+/** Internal: the engine calls one member forwards to another (not in the public OpenAPI document). */
+export const ForwardedCallParams = Type.Object({ op: Type.Union(FORWARDED_OPS.map((op) => Type.Literal(op))) }, strict);
+
+const PartitionOwnerSchema = Type.Object({
+  partition: Type.Integer(),
+  ownerUrl: Type.String(),
+  epoch: Type.Integer({ description: 'Raised each time another member takes the partition; every commit checks it' }),
+  generation: Type.Union([Type.Integer(), Type.Null()], { description: 'The ownership group generation the claim was made in' }),
+  claimedAt: Type.String({ format: 'date-time' }),
+});
+
+/** GET /v1/admin/cluster: `mode: single` (no CLUSTER_ADVERTISE_URL) carries only `actors`. */
+export const ClusterResponse = Type.Object({
+  mode: Type.Union([Type.Literal('single'), Type.Literal('cluster')]),
+  actors: Type.Optional(Type.Integer({ description: 'single: live actors' })),
+  self: Type.Optional(
+    Type.Object({
+      url: Type.String(),
+      incarnation: Uuid,
+      state: Type.Union(['joining', 'rebalancing', 'serving', 'stopped'].map((s) => Type.Literal(s))),
+      generation: Type.Union([Type.Integer(), Type.Null()]),
+      leaseLive: Type.Boolean({ description: 'A heartbeat succeeded within the session timeout: this member may serve' }),
+      ownedPartitions: Type.Array(Type.Integer()),
+    }),
+  ),
+  partitions: Type.Optional(Type.Integer({ description: 'CLUSTER_PARTITIONS' })),
+  rebalances: Type.Optional(Type.Integer({ description: 'Assignments this member received' })),
+  owners: Type.Optional(Type.Array(PartitionOwnerSchema, { description: 'partition_owners as last read (every second)' })),
+  ownersReadAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+  ownedActors: Type.Optional(Type.Array(Type.Object({ scheduleId: Uuid, partition: Type.Integer() }))),
+  schedule: Type.Optional(
+    Type.Object({
+      scheduleId: Uuid,
+      partition: Type.Integer(),
+      ownerUrl: Type.Union([Type.String(), Type.Null()]),
+      epoch: Type.Union([Type.Integer(), Type.Null()]),
+    }),
+  ),
 });

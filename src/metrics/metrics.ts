@@ -7,6 +7,7 @@
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerActorMetrics, type ActorMetrics } from './actor-metrics';
+import { registerClusterMetrics, type ClusterMetrics } from './cluster-metrics';
 
 /** Stores a scrape reads (gauges of lines, lags and backlogs). */
 export type ScrapeSource = 'queue' | 'outbox' | 'charges';
@@ -25,6 +26,7 @@ export interface Metrics extends ActorMetrics {
   scrapeReadFailed(source: ScrapeSource): void;
   /** The waiting line's admission pass failed (its store did not answer). */
   admissionFailed(): void;
+  cluster: ClusterMetrics;
 }
 
 export function createMetrics(): Metrics {
@@ -110,6 +112,7 @@ export function createMetrics(): Metrics {
     },
     scrapeReadFailed: (source) => scrapeFailures.inc({ source }),
     admissionFailed: () => admissionFailures.inc(),
+    cluster: registerClusterMetrics(registry),
     ...registerActorMetrics(registry),
   };
 }

@@ -8,6 +8,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { ScheduleEvent } from '../domain/schedule-events';
 import type { ScheduleSnapshot } from '../domain/schedule-snapshot';
 import { queryKnowingOutcome } from './database';
+import type { Fence } from './partition-owners-store';
 
 export interface JournalEntry {
   seq: number;
@@ -32,6 +33,8 @@ interface NewReservation {
 export interface ScheduleBatch {
   scheduleId: string;
   entries: JournalEntry[];
+  /** In a cluster: the owner's epoch for the schedule's partition, checked in the same statement. */
+  fence?: Fence | undefined;
 }
 
 /** A change of an existing row: its end (status), or a new expiry (an extension), or both. */
@@ -87,11 +90,18 @@ function reservationChanges(batches: ScheduleBatch[]) {
   return { inserted: [...inserted.values()], updated: [...updated.entries()] };
 }
 
+/**
+ * The fence (a cluster's ownership epochs, migration 007) is read by the journal insert, so it is
+ * checked, and its rows locked, before anything is written; a stale owner's statement fails whole.
+ */
 const APPEND_BATCH = `
-WITH journal_rows AS (
+WITH fence AS MATERIALIZED (
+  SELECT ovation_assert_fences($21::int[], $22::bigint[]) AS ok
+), journal_rows AS (
   INSERT INTO journal (schedule_id, seq, type, payload)
   SELECT e.schedule_id, e.seq, e.type, e.payload::jsonb
-  FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[]) AS e(schedule_id, seq, type, payload)
+  FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[]) AS e(schedule_id, seq, type, payload), fence
+  WHERE fence.ok
 ), new_reservations AS (
   INSERT INTO reservations (id, user_id, schedule_id, seat_nos, amount, status, expires_at, created_at, updated_at,
                             idempotency_key, request_hash, cancel_idempotency_key)
@@ -114,6 +124,7 @@ WHERE reservations.id = u.id AND reservations.status = 'HELD'`;
 export async function appendEvents(db: Pool, batches: ScheduleBatch[]): Promise<void> {
   const rows = batches.flatMap(({ scheduleId, entries }) => entries.map((entry) => ({ scheduleId, ...entry })));
   const { inserted, updated } = reservationChanges(batches);
+  const fences = batches.flatMap(({ fence }) => (fence ? [fence] : []));
   // Named: PostgreSQL parses and plans this statement once per connection, not on every commit.
   await queryKnowingOutcome(db, { name: 'journal-append-batch', text: APPEND_BATCH, values: [
     rows.map((r) => r.scheduleId),
@@ -136,6 +147,8 @@ export async function appendEvents(db: Pool, batches: ScheduleBatch[]): Promise<
     inserted.map((r) => r.cancelKey),
     updated.map(([, u]) => u.cancelKey),
     updated.map(([, u]) => u.expiresAt),
+    fences.map((f) => f.partition),
+    fences.map((f) => f.epoch),
   ] });
 }
 

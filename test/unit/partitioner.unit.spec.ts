@@ -6,7 +6,7 @@ describe('ownership partitioner', () => {
   it('puts a schedule on the partition Kafka’s default partitioner picks for its key', () => {
     const partitions = 48;
     const kafka = Partitioners.DefaultPartitioner();
-    const metadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0 }));
+    const metadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
     const keys = [...Array.from({ length: 2_000 }, () => randomUUID()), '', 'a', 'ab', 'abc', 'ünïcødé-schedule'];
     for (const key of keys) {
       const expected = kafka({ topic: 'ovation.ownership', partitionMetadata: metadata, message: { key, value: null } });

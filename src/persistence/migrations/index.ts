@@ -4,6 +4,7 @@ import { chargesAndOutbox } from './003-charges-and-outbox';
 import { holdIdempotency } from './004-hold-idempotency';
 import { rowLength } from './005-row-length';
 import { onSaleAndQueueDraws } from './006-on-sale-and-queue-draws';
+import { partitionOwners } from './007-partition-owners';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'hold idempotency', sql: holdIdempotency },
   { version: 5, name: 'row length', sql: rowLength },
   { version: 6, name: 'on-sale time and queue draws', sql: onSaleAndQueueDraws },
+  { version: 7, name: 'partition owners (scale-out)', sql: partitionOwners },
 ];

@@ -1,0 +1,187 @@
+/**
+ * This instance as a member of the cluster: it joins the ownership group, claims in PostgreSQL
+ * the partitions the group gives it (which fences their previous owner), hands over the actors
+ * of the partitions it loses, and wakes the actors with live holds in the partitions it gains so
+ * their holds expire on time. It is the engine's FenceSource, and answers "who owns this schedule".
+ */
+import type { Pool } from 'pg';
+import { claimPartitions, type Fence } from '../persistence/partition-owners-store';
+import type { FenceSource } from '../actors/schedule-messages';
+import { NotOwnerError } from './engine-wire';
+import { joinOwnershipGroup, type Membership, type MembershipOptions } from './kafka-membership';
+import { OwnerDirectory } from './owner-directory';
+import { OwnershipState, type AssignmentChange, type NodeState } from './ownership-state';
+import { partitionOf } from './partitioner';
+
+export interface ClusterNodeOptions {
+  db: Pool;
+  selfUrl: string;
+  /** This process's identity in partition_owners: a restart is another incarnation (new epochs). */
+  incarnation: string;
+  partitions: number;
+  membership: Omit<MembershipOptions, 'partitions' | 'log'>;
+  /** How often the partition → owner map is read again. */
+  directoryRefreshMs: number;
+  /** What the node needs from the engine. */
+  actors: {
+    releaseSchedules(matches: (scheduleId: string) => boolean): Promise<number>;
+    wakeHolders(matches: (scheduleId: string) => boolean): Promise<number>;
+  };
+  log: (level: 'info' | 'warn' | 'error', message: string, extra?: object) => void;
+  observer?: ClusterObserver;
+}
+
+export interface ClusterObserver {
+  rebalanced?(): void;
+  ownershipChanged?(gained: number, lost: number): void;
+}
+
+export interface ClusterStatus {
+  self: { url: string; incarnation: string; state: NodeState; generation: number | null; leaseLive: boolean; ownedPartitions: number[] };
+  partitions: number;
+  rebalances: number;
+  owners: { partition: number; ownerUrl: string; epoch: number; generation: number | null; claimedAt: string }[];
+  ownersReadAt: string | null;
+}
+
+export class ClusterNode implements FenceSource {
+  readonly ownership: OwnershipState;
+  readonly directory: OwnerDirectory;
+  private membership: Membership | undefined;
+  /** Assignments are handled one after the other, in the order they came. */
+  private handling: Promise<void> = Promise.resolve();
+  private joined = false;
+
+  constructor(private readonly options: ClusterNodeOptions) {
+    const { sessionTimeoutMs, heartbeatIntervalMs } = options.membership;
+    this.ownership = new OwnershipState(sessionTimeoutMs - heartbeatIntervalMs);
+    this.directory = new OwnerDirectory(options.db, options.directoryRefreshMs, (error) =>
+      options.log('warn', 'cluster: reading partition owners failed; keeping the last map', { err: error }),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.directory.start();
+    this.membership = await joinOwnershipGroup(
+      { ...this.options.membership, partitions: this.options.partitions, log: this.options.log },
+      {
+        rebalancing: () => this.ownership.rebalancing(),
+        heartbeat: (sentAt, generation) => this.ownership.heartbeat(sentAt, generation),
+        assigned: (partitions, sentAt) => {
+          const change = this.ownership.assigned(partitions, sentAt);
+          this.options.observer?.rebalanced?.();
+          this.handling = this.handling.then(() => this.takeOver(change));
+        },
+      },
+    );
+  }
+
+  /** Ready once it took part in one assignment (it may own nothing: it still forwards). */
+  get ready(): boolean {
+    return this.joined && this.ownership.state !== 'stopped';
+  }
+
+  async stop(): Promise<void> {
+    this.ownership.stop();
+    this.directory.stop();
+    await this.membership?.stop().catch((error: unknown) => this.options.log('warn', 'cluster: leaving the group failed', { err: error }));
+    await this.handling;
+  }
+
+  partitionOf(scheduleId: string): number {
+    return partitionOf(scheduleId, this.options.partitions);
+  }
+
+  serves(scheduleId: string): boolean {
+    return this.ownership.serves(this.partitionOf(scheduleId), Date.now());
+  }
+
+  /** The owner to forward to; undefined while nobody else is known to own it (rebalancing, or the map says us). */
+  ownerUrlOf(scheduleId: string): string | undefined {
+    const owner = this.directory.ownerOf(this.partitionOf(scheduleId));
+    return owner && owner.ownerUrl !== this.options.selfUrl ? owner.ownerUrl : undefined;
+  }
+
+  acquire(scheduleId: string): Fence {
+    const partition = this.partitionOf(scheduleId);
+    const fence = this.ownership.fence(partition, Date.now());
+    if (!fence) throw new NotOwnerError(`this instance does not serve partition ${partition} (schedule ${scheduleId}) now`);
+    return fence;
+  }
+
+  holds(fence: Fence): boolean {
+    return this.ownership.holds(fence);
+  }
+
+  status(): ClusterStatus {
+    const { ownership, directory } = this;
+    return {
+      self: {
+        url: this.options.selfUrl,
+        incarnation: this.options.incarnation,
+        state: ownership.state,
+        generation: ownership.generation,
+        leaseLive: ownership.leaseLive(Date.now()),
+        ownedPartitions: ownership.ownedPartitions(),
+      },
+      partitions: this.options.partitions,
+      rebalances: ownership.rebalances,
+      owners: directory.all().map((owner) => ({
+        partition: owner.partition,
+        ownerUrl: owner.ownerUrl,
+        epoch: owner.epoch,
+        generation: owner.generation,
+        claimedAt: owner.claimedAt.toISOString(),
+      })),
+      ownersReadAt: directory.readAt?.toISOString() ?? null,
+    };
+  }
+
+  /**
+   * Revoked partitions' actors finish their work and stop; then the new assignment is claimed
+   * (retried while PostgreSQL does not answer: until then nothing is served, 503); partitions
+   * whose epoch changed start afresh, and their schedules with live holds are woken.
+   */
+  private async takeOver(change: AssignmentChange): Promise<void> {
+    const { log, actors } = this.options;
+    try {
+      if (change.revoked.length > 0) {
+        const revoked = new Set(change.revoked);
+        const stopped = await actors.releaseSchedules((id) => revoked.has(this.partitionOf(id)));
+        log('info', 'cluster: handed partitions over', { partitions: change.revoked, actors: stopped });
+      }
+      const epochs = await this.claim(change);
+      if (!epochs) return;
+      // A kept partition someone else claimed meanwhile: its actors' state is stale, drop it first.
+      const stale = new Set([...epochs].filter(([p, epoch]) => (this.ownership.epochOf(p) ?? epoch) !== epoch).map(([p]) => p));
+      if (stale.size > 0) await actors.releaseSchedules((id) => stale.has(this.partitionOf(id)));
+      const changed = this.ownership.claimed(change.round, epochs);
+      if (changed === false) return;
+      this.joined = true;
+      this.options.observer?.ownershipChanged?.(changed.length, change.revoked.length);
+      void this.directory.refresh();
+      if (changed.length === 0) return;
+      const fresh = new Set(changed);
+      const woken = await actors.wakeHolders((id) => fresh.has(this.partitionOf(id)));
+      log('info', 'cluster: serving partitions', { partitions: change.assigned, fresh: changed, woken });
+    } catch (error) {
+      log('error', 'cluster: taking over the assignment failed; waiting for the next one', { err: error });
+    }
+  }
+
+  private async claim(change: AssignmentChange): Promise<Map<number, number> | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await claimPartitions(this.options.db, change.assigned, {
+          url: this.options.selfUrl,
+          incarnation: this.options.incarnation,
+          generation: this.ownership.generation,
+        });
+      } catch (error) {
+        this.options.log('warn', 'cluster: claiming partitions failed; retrying', { err: error, attempt });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * attempt)));
+        if (this.ownership.state === 'stopped') return undefined;
+      }
+    }
+  }
+}
