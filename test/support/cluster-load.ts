@@ -101,6 +101,8 @@ export function startBuying(options: BuyingOptions): BuyingLoad {
   // a buyer's list is refilled from the seat map when it runs dry.
   const everySeat = (s: Schedule) => Array.from({ length: s.seatCount }, (_, i) => i + 1);
   const soldOut = new Set<string>();
+  // Seats some buyer paid for: the others skip them instead of hearing 409 for each.
+  const sold = new Map(schedules.map((s) => [s.scheduleId, new Set<number>()]));
 
   /** Sends and records; the ids of a 201 go on its record. `undefined`: no answer (connection lost). */
   const record = async (answer: Omit<Answer, 'status' | 'code' | 'at' | 'ms'>, send: () => ReturnType<typeof call>) => {
@@ -162,16 +164,26 @@ export function startBuying(options: BuyingOptions): BuyingLoad {
       const open = schedules.filter((s) => !soldOut.has(s.scheduleId));
       if (open.length === 0) return;
       const { scheduleId } = open[Math.floor(Math.random() * open.length)]!;
-      const seatNo = candidates.get(scheduleId)!.pop();
+      const list = candidates.get(scheduleId)!;
+      let seatNo = list.pop();
+      while (seatNo !== undefined && sold.get(scheduleId)!.has(seatNo)) seatNo = list.pop();
       if (seatNo === undefined) {
         await refill(candidates, scheduleId);
         if (candidates.get(scheduleId)!.length === 0) await pause(100);
         continue;
       }
       const key = randomUUID();
-      const held = await record({ kind: 'hold', key, scheduleId, seatNo }, () =>
-        call(`${url}/v1/reservations`, 'POST', { scheduleId, seatNos: [seatNo] }, { 'queue-token': buyer.token, 'idempotency-key': key }),
-      );
+      const sendHold = () =>
+        record({ kind: 'hold', key, scheduleId, seatNo }, () =>
+          call(`${url}/v1/reservations`, 'POST', { scheduleId, seatNos: [seatNo] }, { 'queue-token': buyer.token, 'idempotency-key': key }),
+        );
+      let held = await sendHold();
+      // "Maybe applied" (OUTCOME_UNKNOWN, or no answer): the same key tells the truth, as a real
+      // client would learn it; otherwise a seat might stay held by nobody until it expires.
+      for (let replay = 1; replay <= 20 && !stopping && (held === undefined || held.body?.code === 'OUTCOME_UNKNOWN'); replay++) {
+        await pause(200);
+        held = await sendHold();
+      }
       if (held?.status === 401) buyer.token = await newToken(url, buyer.userId, concertId);
       if (held?.status !== 201) {
         if (held?.status === 503 || held === undefined) await pause(100);
@@ -179,6 +191,7 @@ export function startBuying(options: BuyingOptions): BuyingLoad {
       }
       const reservationId = held.body.reservationId as string;
       if (Math.random() < payShare && (await pay(buyer, scheduleId, seatNo, reservationId))) {
+        sold.get(scheduleId)!.add(seatNo);
         buyer.token = await newToken(url, buyer.userId, concertId); // a payment uses the token up
       } else {
         await cancel(buyer, scheduleId, seatNo, reservationId);
