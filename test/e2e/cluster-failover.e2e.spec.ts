@@ -10,7 +10,7 @@ import { startClusterFixture, type ClusterFixture } from '../support/cluster-fix
 import { doubleBookedSeats, journalDoubleHolds, seatMapMismatches } from '../support/cluster-checks';
 import { createConcert, prepareBuyers } from '../support/cluster-load';
 import { ownerOf, settledOwnership } from '../support/cluster-view';
-import { call, checkAnswers, replayAppliedUnknownHolds, startHoldLoad } from '../support/hold-load';
+import { call, checkAnswers, replayAppliedUnknownHolds, startHoldLoad, type HoldLoad } from '../support/hold-load';
 
 const HOLD_TTL_SECONDS = 15; // longer than a failover, so the expiry is the new owner's own timer
 const FAILOVER_BOUND_MS = 10_000;
@@ -21,11 +21,15 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('cluster: the owner of a schedule crashes', () => {
   let f: ClusterFixture;
+  let load: HoldLoad | undefined;
   beforeAll(async () => {
     f = await startClusterFixture('failover', { HOLD_TTL_SECONDS: String(HOLD_TTL_SECONDS) });
   }, 120_000);
   afterAll(async () => {
+    // A failed assertion leaves the load running: its buyers stop once the cluster is gone.
+    const stopping = load?.stop();
     await f?.close();
+    await stopping;
   }, 120_000);
 
   it('when the owner is killed with SIGKILL under load, then another instance serves its schedules within 10 s, no acknowledged write is lost and its holds expire on time', async () => {
@@ -50,7 +54,7 @@ describe('cluster: the owner of a schedule crashes', () => {
       }),
     );
 
-    const load = startHoldLoad(frontUrl, scheduleId, loaders);
+    load = startHoldLoad(frontUrl, scheduleId, loaders);
     await pause(1_500);
     await victim.kill('SIGKILL');
     const killedAt = Date.now();
@@ -78,16 +82,17 @@ describe('cluster: the owner of a schedule crashes', () => {
     }
     await pause(1_000); // the load runs on against the new owner
     await load.stop();
+    const answers = load.answers;
     console.log(`failover: first hold served ${failoverMs} ms after SIGKILL (bound ${FAILOVER_BOUND_MS} ms)`);
     expect(servedAt).toBeGreaterThan(0);
     expect(failoverMs).toBeLessThan(FAILOVER_BOUND_MS);
     expect([...newOwners.values()]).not.toContain(victim.url);
 
-    const check = await checkAnswers(f.db, load.answers);
+    const check = await checkAnswers(f.db, answers);
     expect(check.lostAfterYes).toEqual([]);
     expect(check.appliedAfterNo).toEqual([]);
     expect(check.dishonest).toEqual([]);
-    expect(load.answers.filter((a) => a.kind === 'hold' && a.status === 201 && a.startedAt > killedAt).length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.kind === 'hold' && a.status === 201 && a.startedAt > killedAt).length).toBeGreaterThan(0);
     await replayAppliedUnknownHolds(frontUrl, f.db, scheduleId, check.unknown);
 
     // The holds made before the crash expire at their time, seen through a survivor.

@@ -6,7 +6,7 @@
  */
 import { startClusterFixture, type ClusterFixture } from '../support/cluster-fixture';
 import { checkAnswers, doubleBookedSeats, journalDoubleHolds, seatMapMismatches } from '../support/cluster-checks';
-import { createConcert, prepareBuyers, startBuying } from '../support/cluster-load';
+import { createConcert, prepareBuyers, startBuying, type BuyingLoad } from '../support/cluster-load';
 import { clusterView, ownerOf, settledOwnership } from '../support/cluster-view';
 import { requestCount } from '../support/request-counts';
 
@@ -14,11 +14,15 @@ const SEATS = 120;
 
 describe('cluster: sell-out through a round-robin front', () => {
   let f: ClusterFixture;
+  let load: BuyingLoad | undefined;
   beforeAll(async () => {
     f = await startClusterFixture('sellout');
   }, 120_000);
   afterAll(async () => {
+    // A failed assertion leaves the load running: its buyers stop once the cluster is gone.
+    const stopping = load?.stop();
     await f?.close();
+    await stopping;
   }, 120_000);
 
   it('when buyers spread round robin over three instances sell a schedule out, then no seat is sold twice and every acknowledged hold and payment is kept', async () => {
@@ -30,7 +34,7 @@ describe('cluster: sell-out through a round-robin front', () => {
     const owner = await ownerOf(instances, scheduleId);
     const holdsBefore = await Promise.all(instances.map((i) => requestCount(i.url, 'POST', '/v1/reservations')));
 
-    const load = startBuying({ url: frontUrl, concertId, schedules, buyers, payShare: 1 });
+    load = startBuying({ url: frontUrl, concertId, schedules, buyers, payShare: 1 });
     let timer: NodeJS.Timeout | undefined;
     const soldOut = await Promise.race([load.done.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 40_000)))]);
     clearTimeout(timer);

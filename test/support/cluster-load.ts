@@ -184,7 +184,7 @@ export function startBuying(options: BuyingOptions): BuyingLoad {
         await pause(200);
         held = await sendHold();
       }
-      if (held?.status === 401) buyer.token = await newToken(url, buyer.userId, concertId);
+      if (held?.status === 401) buyer.token = (await newToken(url, buyer.userId, concertId).catch(() => undefined)) ?? buyer.token;
       if (held?.status !== 201) {
         if (held?.status === 503 || held === undefined) await pause(100);
         continue;
@@ -192,7 +192,8 @@ export function startBuying(options: BuyingOptions): BuyingLoad {
       const reservationId = held.body.reservationId as string;
       if (Math.random() < payShare && (await pay(buyer, scheduleId, seatNo, reservationId))) {
         sold.get(scheduleId)!.add(seatNo);
-        buyer.token = await newToken(url, buyer.userId, concertId); // a payment uses the token up
+        // A payment uses the token up; a buyer that cannot get a new one now tries again after its next 401.
+        buyer.token = (await newToken(url, buyer.userId, concertId).catch(() => undefined)) ?? buyer.token;
       } else {
         await cancel(buyer, scheduleId, seatNo, reservationId);
       }
