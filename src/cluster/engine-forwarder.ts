@@ -88,6 +88,10 @@ export class EngineForwarder {
     if (response.statusCode === 200) return text;
     const failure = parseFailure(text);
     if (failure) throw fromWireFailure(failure, ownerUrl);
+    // A 503 without a wire failure comes from the owner's onRequest hook while it shuts down
+    // (app.ts), before the route ran: nothing was applied, and the owner is leaving (a rolling
+    // restart). Not an internal error: the caller hears 503 and the map is read again.
+    if (response.statusCode === 503) throw new NotOwnerError(`owner shutting down, nothing applied: ${op} forwarded to ${ownerUrl}`);
     throw new Error(`forward of ${op} to ${ownerUrl} answered ${response.statusCode}: ${text.slice(0, 200)}`);
   }
 
