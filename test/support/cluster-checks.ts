@@ -14,7 +14,7 @@ export interface AnswersVersusDatabase {
   lostPayments: Answer[];
   /** 200 cancels whose reservation is not CANCELLED. */
   lostCancels: Answer[];
-  /** 503 SERVICE_UNAVAILABLE ("nothing applied") whose change is in the database anyway. */
+  /** 503 SERVICE_UNAVAILABLE ("nothing applied") whose change is in the database anyway (its key never heard "maybe"). */
   appliedAfterNo: Answer[];
   /** Anything but 2xx, 4xx and 503 (5xx, or no answer at all). */
   unexpected: Answer[];
@@ -26,15 +26,16 @@ export async function checkAnswers(db: Pool, answers: Answer[]): Promise<Answers
     'SELECT id, status, idempotency_key, cancel_idempotency_key FROM reservations',
   );
   const { rows: payments } = await db.query<{ id: string; reservation_id: string }>('SELECT id, reservation_id FROM payments');
+  const { rows: paymentKeys } = await db.query<{ key: string }>(`SELECT key FROM idempotency_keys WHERE scope LIKE 'payment:%' AND status_code = 201`);
   const byId = new Map(reservations.map((r) => [r.id, r]));
-  const holdKeys = new Set(reservations.map((r) => r.idempotency_key));
-  const cancelKeys = new Set(reservations.map((r) => r.cancel_idempotency_key));
+  const appliedKeys = {
+    hold: new Set(reservations.map((r) => r.idempotency_key)),
+    cancel: new Set(reservations.map((r) => r.cancel_idempotency_key)),
+    pay: new Set(paymentKeys.map((r) => r.key)),
+  };
   const paymentIds = new Set(payments.map((p) => p.id));
-  const paidReservations = new Set(payments.map((p) => p.reservation_id));
-  // A payment answered 503 and then 201 on a replay of its key is one payment, told late.
-  const payKeysAnsweredYesOrMaybe = new Set(
-    answers.filter((a) => a.kind === 'pay' && (a.status === 201 || a.status === 0 || a.code === 'OUTCOME_UNKNOWN')).map((a) => a.key),
-  );
+  // A key that once heard "maybe applied" (and was replayed) may be applied whatever it heard later.
+  const maybeKeys = new Set(answers.filter((a) => a.status === 0 || a.code === 'OUTCOME_UNKNOWN').map((a) => a.key));
 
   const counts: Record<string, number> = {};
   for (const a of answers) {
@@ -43,18 +44,12 @@ export async function checkAnswers(db: Pool, answers: Answer[]): Promise<Answers
   }
   const unavailable = (a: Answer) => a.status === 503 && a.code === 'SERVICE_UNAVAILABLE';
   return {
-    lostHolds: answers.filter((a) => a.kind === 'hold' && a.status === 201 && !(byId.has(a.reservationId!) && holdKeys.has(a.key))),
+    lostHolds: answers.filter((a) => a.kind === 'hold' && a.status === 201 && !(byId.has(a.reservationId!) && appliedKeys.hold.has(a.key))),
     lostPayments: answers.filter(
       (a) => a.kind === 'pay' && a.status === 201 && !(paymentIds.has(a.paymentId!) && byId.get(a.reservationId!)?.status === 'CONFIRMED'),
     ),
     lostCancels: answers.filter((a) => a.kind === 'cancel' && a.status === 200 && byId.get(a.reservationId!)?.status !== 'CANCELLED'),
-    appliedAfterNo: answers.filter(
-      (a) =>
-        unavailable(a) &&
-        ((a.kind === 'hold' && holdKeys.has(a.key)) ||
-          (a.kind === 'cancel' && cancelKeys.has(a.key)) ||
-          (a.kind === 'pay' && paidReservations.has(a.reservationId!) && !payKeysAnsweredYesOrMaybe.has(a.key))),
-    ),
+    appliedAfterNo: answers.filter((a) => unavailable(a) && !maybeKeys.has(a.key) && appliedKeys[a.kind].has(a.key)),
     unexpected: answers.filter((a) => !((a.status >= 200 && a.status < 300) || (a.status >= 400 && a.status < 500) || a.status === 503)),
     counts,
   };

@@ -133,29 +133,32 @@ export function startBuying(options: BuyingOptions): BuyingLoad {
     candidates.set(scheduleId, shuffled(seats.filter((s) => s.status === 'AVAILABLE').map((s) => s.seatNo)));
   };
 
-  /** Pays, replaying the same key while the answer is "try again" (503) or lost (0); false if it never got through. */
-  const pay = async (buyer: Buyer, scheduleId: string, seatNo: number, reservationId: string): Promise<boolean> => {
-    const key = randomUUID();
-    for (let attempt = 1; attempt <= 20 && !stopping; attempt++) {
-      const paid = await record({ kind: 'pay', key, scheduleId, seatNo, reservationId }, () =>
-        call(`${url}/v1/payments`, 'POST', { reservationId }, { 'queue-token': buyer.token, 'idempotency-key': key }),
-      );
-      if (paid?.status === 201) return true;
-      if (paid && paid.status !== 503) return false;
+  /**
+   * Sends one change until its outcome is known, the way the API asks clients to: "maybe
+   * applied" (503 OUTCOME_UNKNOWN, or no answer) is replayed with the same Idempotency-Key until
+   * it says what happened; 503 SERVICE_UNAVAILABLE (nothing applied) is tried again, when
+   * `retryUnavailable`, under a new key — so every key that heard "nothing applied" and never
+   * "maybe" can be held to it against the database.
+   */
+  const settle = async (
+    answer: Omit<Answer, 'key' | 'status' | 'code' | 'at' | 'ms'>,
+    send: (key: string) => ReturnType<typeof call>,
+    retryUnavailable: boolean,
+  ) => {
+    let key = randomUUID();
+    let maybe = false;
+    let response: Awaited<ReturnType<typeof call>> | undefined;
+    for (let attempt = 1; attempt <= 30; attempt++) {
+      response = await record({ ...answer, key }, () => send(key));
+      if (response === undefined || response.body?.code === 'OUTCOME_UNKNOWN') maybe = true;
+      else if (response.status !== 503) return response;
+      else if (!maybe) {
+        if (!retryUnavailable || stopping) return response;
+        key = randomUUID();
+      }
       await pause(200);
     }
-    return false;
-  };
-
-  const cancel = async (buyer: Buyer, scheduleId: string, seatNo: number, reservationId: string) => {
-    const key = randomUUID();
-    for (let attempt = 1; attempt <= 20; attempt++) {
-      const cancelled = await record({ kind: 'cancel', key, scheduleId, seatNo, reservationId }, () =>
-        call(`${url}/v1/reservations/${reservationId}`, 'DELETE', undefined, { 'queue-token': buyer.token, 'idempotency-key': key }),
-      );
-      if (cancelled && cancelled.status !== 503) return;
-      await pause(200);
-    }
+    return response;
   };
 
   const runs = buyers.map(async (buyer) => {
@@ -172,30 +175,34 @@ export function startBuying(options: BuyingOptions): BuyingLoad {
         if (candidates.get(scheduleId)!.length === 0) await pause(100);
         continue;
       }
-      const key = randomUUID();
-      const sendHold = () =>
-        record({ kind: 'hold', key, scheduleId, seatNo }, () =>
-          call(`${url}/v1/reservations`, 'POST', { scheduleId, seatNos: [seatNo] }, { 'queue-token': buyer.token, 'idempotency-key': key }),
-        );
-      let held = await sendHold();
-      // "Maybe applied" (OUTCOME_UNKNOWN, or no answer): the same key tells the truth, as a real
-      // client would learn it; otherwise a seat might stay held by nobody until it expires.
-      for (let replay = 1; replay <= 20 && !stopping && (held === undefined || held.body?.code === 'OUTCOME_UNKNOWN'); replay++) {
-        await pause(200);
-        held = await sendHold();
-      }
+      const held = await settle(
+        { kind: 'hold', scheduleId, seatNo },
+        (key) => call(`${url}/v1/reservations`, 'POST', { scheduleId, seatNos: [seatNo] }, { 'queue-token': buyer.token, 'idempotency-key': key }),
+        false,
+      );
       if (held?.status === 401) buyer.token = (await newToken(url, buyer.userId, concertId).catch(() => undefined)) ?? buyer.token;
       if (held?.status !== 201) {
         if (held?.status === 503 || held === undefined) await pause(100);
         continue;
       }
       const reservationId = held.body.reservationId as string;
-      if (Math.random() < payShare && (await pay(buyer, scheduleId, seatNo, reservationId))) {
+      const paid =
+        Math.random() < payShare &&
+        (await settle(
+          { kind: 'pay', scheduleId, seatNo, reservationId },
+          (key) => call(`${url}/v1/payments`, 'POST', { reservationId }, { 'queue-token': buyer.token, 'idempotency-key': key }),
+          true,
+        ))?.status === 201;
+      if (paid) {
         sold.get(scheduleId)!.add(seatNo);
         // A payment uses the token up; a buyer that cannot get a new one now tries again after its next 401.
         buyer.token = (await newToken(url, buyer.userId, concertId).catch(() => undefined)) ?? buyer.token;
       } else {
-        await cancel(buyer, scheduleId, seatNo, reservationId);
+        await settle(
+          { kind: 'cancel', scheduleId, seatNo, reservationId },
+          (key) => call(`${url}/v1/reservations/${reservationId}`, 'DELETE', undefined, { 'queue-token': buyer.token, 'idempotency-key': key }),
+          true,
+        );
       }
     }
   });
