@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import { claimPartitions, type Fence } from '../persistence/partition-owners-store';
 import type { FenceSource } from '../actors/schedule-messages';
 import { NotOwnerError } from './engine-wire';
-import { joinOwnershipGroup, type Membership, type MembershipOptions } from './kafka-membership';
+import type { Membership, MembershipEvents } from './kafka-membership';
 import { OwnerDirectory } from './owner-directory';
 import { OwnershipState, type AssignmentChange, type NodeState } from './ownership-state';
 import { partitionOf } from './partitioner';
@@ -19,7 +19,10 @@ export interface ClusterNodeOptions {
   /** This process's identity in partition_owners: a restart is another incarnation (new epochs). */
   incarnation: string;
   partitions: number;
-  membership: Omit<MembershipOptions, 'partitions' | 'log'>;
+  /** Session timeout and heartbeat interval of the group: the lease is derived from them. */
+  session: { sessionTimeoutMs: number; heartbeatIntervalMs: number };
+  /** Joins the ownership group (joinOwnershipGroup: Kafka) and reports its events. */
+  join(events: MembershipEvents): Promise<Membership>;
   /** How often the partition → owner map is read again. */
   directoryRefreshMs: number;
   /** What the node needs from the engine. */
@@ -53,7 +56,7 @@ export class ClusterNode implements FenceSource {
   private joined = false;
 
   constructor(private readonly options: ClusterNodeOptions) {
-    const { sessionTimeoutMs, heartbeatIntervalMs } = options.membership;
+    const { sessionTimeoutMs, heartbeatIntervalMs } = options.session;
     this.ownership = new OwnershipState(sessionTimeoutMs - heartbeatIntervalMs);
     this.directory = new OwnerDirectory(options.db, options.directoryRefreshMs, (error) =>
       options.log('warn', 'cluster: reading partition owners failed; keeping the last map', { err: error }),
@@ -62,23 +65,25 @@ export class ClusterNode implements FenceSource {
 
   async start(): Promise<void> {
     await this.directory.start();
-    this.membership = await joinOwnershipGroup(
-      { ...this.options.membership, partitions: this.options.partitions, log: this.options.log },
-      {
-        rebalancing: () => this.ownership.rebalancing(),
-        heartbeat: (sentAt, generation) => this.ownership.heartbeat(sentAt, generation),
-        assigned: (partitions, sentAt) => {
-          const change = this.ownership.assigned(partitions, sentAt);
-          this.options.observer?.rebalanced?.();
-          this.handling = this.handling.then(() => this.takeOver(change));
-        },
+    this.membership = await this.options.join({
+      rebalancing: () => this.ownership.rebalancing(),
+      heartbeat: (sentAt, generation) => this.ownership.heartbeat(sentAt, generation),
+      assigned: (partitions, sentAt) => {
+        const change = this.ownership.assigned(partitions, sentAt);
+        this.options.observer?.rebalanced?.();
+        this.handling = this.handling.then(() => this.takeOver(change));
       },
-    );
+    });
   }
 
   /** Ready once it took part in one assignment (it may own nothing: it still forwards). */
   get ready(): boolean {
     return this.joined && this.ownership.state !== 'stopped';
+  }
+
+  /** Resolves when every assignment received so far has been handled (claimed, or given up). */
+  settled(): Promise<void> {
+    return this.handling;
   }
 
   async stop(): Promise<void> {
