@@ -29,7 +29,11 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
   try {
     await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
   } catch (error) {
-    if ((error as { code?: string }).code !== '42P04') throw error; // created meanwhile by another instance
+    // Created meanwhile by another instance: 42P04 (duplicate_database) when its CREATE committed
+    // first, 23505 (unique violation on pg_database's name index) when both ran at the same moment,
+    // as several instances of `npm run cluster` starting on a new database do.
+    const code = (error as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw error;
   } finally {
     await admin.end();
   }
