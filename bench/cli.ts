@@ -151,7 +151,7 @@ async function runAll(options: CliOptions): Promise<number> {
             log,
             ...(entry ? { entry } : {}),
             ...(options.target
-              ? { target: { url: options.target, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), ...(options.serverPid ? { pid: options.serverPid } : {}) } }
+              ? { target: { url: options.target, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), ...(options.serverPids ? { pids: options.serverPids } : {}) } }
               : {}),
           });
           if (result.status === 'ok' && (result.cpu_pct.load_generator > 80 || result.load_generator.loop_delay_p99_ms > 50)) {
