@@ -1,5 +1,6 @@
 /**
- * The alert rules as Prometheus itself reads them: `promtool check rules` accepts the file,
+ * The alert rules as Prometheus itself reads them: `promtool check rules` accepts the file (and
+ * `promtool check config` the scrape configuration that loads it),
  * `promtool test rules` runs docker/prometheus/alerts.test.yml (each alert firing on trouble and
  * silent otherwise), every alert has such a test, and every alert has its section in
  * docs/runbook.md. promtool comes from Debian's `prometheus` package (scripts/ensure-tools.sh).
@@ -42,6 +43,12 @@ describe('docker/prometheus/alerts.yml', () => {
   it('when promtool checks the rules, then every rule is valid', async () => {
     const { code, output } = await promtool('check', 'rules', 'alerts.yml');
     expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining(`SUCCESS: ${alerts.length} rules found`) });
+  });
+
+  it('when promtool checks prometheus.yml (the compose scrape config, every replica by DNS), then it is valid and loads these rules', async () => {
+    const { code, output } = await promtool('check', 'config', 'prometheus.yml');
+    expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining(`SUCCESS: ${alerts.length} rules found`) });
+    expect(output).toMatch(/SUCCESS: prometheus\.yml is valid prometheus config file syntax/);
   });
 
   it('when promtool runs alerts.test.yml, then every case passes', async () => {
