@@ -14,7 +14,7 @@
  * - every metric named by the Prometheus alerts and the Grafana dashboard is one /metrics exports.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -191,10 +191,18 @@ function dashboardPanels(panels: DashboardPanel[] = []): DashboardPanel[] {
   return panels.flatMap((panel) => [panel, ...dashboardPanels(panel.panels)]);
 }
 
+/** Every provisioned dashboard (docker/grafana/dashboards/*.json), by file name. */
+function dashboards(): Array<{ file: string; panels: DashboardPanel[] }> {
+  return readdirSync(path.join(DOCKER, 'grafana/dashboards'))
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({ file, panels: dashboardPanels((JSON.parse(read(`docker/grafana/dashboards/${file}`)) as { panels?: DashboardPanel[] }).panels) }));
+}
+
 function dashboardExpressions(): Array<{ where: string; expr: string }> {
-  const dashboard = JSON.parse(read('docker/grafana/dashboards/ovation.json')) as { panels?: DashboardPanel[] };
-  return dashboardPanels(dashboard.panels).flatMap((panel) =>
-    (panel.targets ?? []).flatMap((target) => (target.expr === undefined ? [] : [{ where: `dashboard "${panel.title}"`, expr: target.expr }])),
+  return dashboards().flatMap(({ file, panels }) =>
+    panels.flatMap((panel) =>
+      (panel.targets ?? []).flatMap((target) => (target.expr === undefined ? [] : [{ where: `dashboard ${file} "${panel.title}"`, expr: target.expr }])),
+    ),
   );
 }
 
@@ -586,22 +594,30 @@ describe('metrics named by the Prometheus alerts and the Grafana dashboard', () 
       'ovation_holds_expired_total', 'ovation_queue_waiting', 'ovation_queue_active', 'ovation_queue_admitted_total',
       'ovation_outbox_pending', 'ovation_outbox_oldest_age_seconds', 'ovation_breaker_state', 'ovation_payment_seconds',
       'ovation_payment_failures_total', 'ovation_pg_pool_waiting', 'ovation_redis_errors_total', 'http_request_duration_seconds',
+      // Scale-out (issue 13): registered on every instance, so one set of alerts and panels serves both modes.
+      'ovation_cluster_rebalances_total', 'ovation_cluster_ownership_changes_total', 'ovation_cluster_forward_seconds',
+      'ovation_cluster_owned_partitions', 'ovation_cluster_member_state',
     ];
     expect(required.filter((name) => familyOf(name, families) === undefined)).toEqual([]);
     // Figures without a per-schedule label have a sample from the first scrape on.
     const sampled = ['ovation_actors_live 0', 'ovation_holds_active 0', 'ovation_holds_expired_total 0', 'ovation_snapshot_age_seconds 0',
       'ovation_actor_mailbox_depth_max 0', 'ovation_outbox_pending 0', 'ovation_pg_pool_waiting 0', 'ovation_journal_commit_seconds_count 0',
       'ovation_redis_errors_total{source="command"} 0', 'ovation_payment_seconds_count{outcome="CONFIRMED"} 0',
-      'ovation_actor_processing_seconds_count{command="Hold"} 0', 'ovation_queue_max_active 1000'];
+      'ovation_actor_processing_seconds_count{command="Hold"} 0', 'ovation_queue_max_active 1000',
+      // A single instance says so (the cluster alerts match only joining|rebalancing|serving), owns and forwards nothing.
+      'ovation_cluster_member_state{state="single"} 1', 'ovation_cluster_member_state{state="serving"} 0',
+      'ovation_cluster_owned_partitions 0', 'ovation_cluster_rebalances_total 0', 'ovation_cluster_ownership_changes_total{change="lost"} 0'];
     expect(sampled.filter((line) => !exposition.split('\n').includes(line))).toEqual([]);
   });
 
   it('when the dashboard queries Prometheus, then it names the provisioned data source', () => {
     const provisioned = parse(read('docker/grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ uid: string; url: string }> };
     const uids = provisioned.datasources.map((d) => d.uid);
-    const dashboard = JSON.parse(read('docker/grafana/dashboards/ovation.json')) as { panels?: DashboardPanel[] };
-    for (const panel of dashboardPanels(dashboard.panels)) {
-      for (const target of panel.targets ?? []) expect(uids).toContain(target.datasource?.uid);
+    expect(dashboards().map((d) => d.file)).toContain('ovation.json');
+    for (const { panels } of dashboards()) {
+      for (const panel of panels) {
+        for (const target of panel.targets ?? []) expect(uids).toContain(target.datasource?.uid);
+      }
     }
     expect(provisioned.datasources.map((d) => new URL(d.url).hostname)).toEqual(['prometheus']);
   });
