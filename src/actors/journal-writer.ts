@@ -32,6 +32,9 @@ export interface JournalWriterObserver {
   failed?(error: unknown): void;
 }
 
+/** See runTransactionalOnce: bounds how long a paused owner's payment can delay a failover. */
+export const FENCED_IDLE_IN_TRANSACTION_MS = 2_000;
+
 interface AppendWork {
   kind: 'append';
   entries: JournalEntry[];
@@ -189,8 +192,10 @@ export class JournalWriter {
     const client = await this.db.connect();
     let committing = false;
     try {
-      // The fence rides with BEGIN (one round trip); its FOR SHARE lock lasts to COMMIT.
-      await client.query(this.fence ? `BEGIN; ${fenceCheckSql(this.fence)}` : 'BEGIN');
+      // The fence rides with BEGIN (one round trip); its FOR SHARE lock lasts to COMMIT. A new
+      // owner's claim waits for that lock, so a process paused mid-transaction must not hold it
+      // for the pool's 60 s: the server ends the transaction after 2 s idle (it is ms long).
+      await client.query(this.fence ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${FENCED_IDLE_IN_TRANSACTION_MS}; ${fenceCheckSql(this.fence)}` : 'BEGIN');
       const values: unknown[] = [];
       for (const work of group) values.push(await work.run(client));
       committing = true;

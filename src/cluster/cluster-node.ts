@@ -40,7 +40,16 @@ export interface ClusterObserver {
 }
 
 export interface ClusterStatus {
-  self: { url: string; incarnation: string; state: NodeState; generation: number | null; leaseLive: boolean; ownedPartitions: number[] };
+  self: {
+    url: string;
+    incarnation: string;
+    state: NodeState;
+    generation: number | null;
+    leaseLive: boolean;
+    ownedPartitions: number[];
+    /** Why this member left the group for good, if it did (it is then not ready). */
+    failure: string | null;
+  };
   partitions: number;
   rebalances: number;
   owners: { partition: number; ownerUrl: string; epoch: number; generation: number | null; claimedAt: string }[];
@@ -54,6 +63,8 @@ export class ClusterNode implements FenceSource {
   /** Assignments are handled one after the other, in the order they came. */
   private handling: Promise<void> = Promise.resolve();
   private joined = false;
+  /** Set when the membership ended for good (a crash kafkajs does not restart). */
+  private failure: string | undefined;
 
   constructor(private readonly options: ClusterNodeOptions) {
     const { sessionTimeoutMs, heartbeatIntervalMs } = options.session;
@@ -67,6 +78,12 @@ export class ClusterNode implements FenceSource {
     await this.directory.start();
     this.membership = await this.options.join({
       rebalancing: () => this.ownership.rebalancing(),
+      failed: (reason) => {
+        // Serving nothing already (rebalancing); not ready either, so the load balancer stops
+        // sending here and a supervisor restarts the process. A restart is a new incarnation.
+        this.failure = reason;
+        this.options.log('error', 'cluster: left the ownership group for good; this instance is not ready until it is restarted', { reason });
+      },
       heartbeat: (sentAt, generation) => this.ownership.heartbeat(sentAt, generation),
       assigned: (partitions, sentAt) => {
         const change = this.ownership.assigned(partitions, sentAt);
@@ -78,7 +95,7 @@ export class ClusterNode implements FenceSource {
 
   /** Ready once it took part in one assignment (it may own nothing: it still forwards). */
   get ready(): boolean {
-    return this.joined && this.ownership.state !== 'stopped';
+    return this.joined && this.failure === undefined && this.ownership.state !== 'stopped';
   }
 
   /** Resolves when every assignment received so far has been handled (claimed, or given up). */
@@ -128,6 +145,7 @@ export class ClusterNode implements FenceSource {
         generation: ownership.generation,
         leaseLive: ownership.leaseLive(Date.now()),
         ownedPartitions: ownership.ownedPartitions(),
+        failure: this.failure ?? null,
       },
       partitions: this.options.partitions,
       rebalances: ownership.rebalances,

@@ -15,6 +15,7 @@ import {
   fromWireFailure,
   isWireFailure,
   NotOwnerError,
+  OwnerUnreachableError,
   WRITE_OPS,
   type ForwardedOp,
 } from './engine-wire';
@@ -50,7 +51,7 @@ export class EngineForwarder {
     try {
       return await this.send(ownerUrl, op, argument);
     } catch (error) {
-      outcome = error instanceof NotOwnerError ? 'not_owner' : error instanceof EngineOutcomeUnknownError ? 'outcome_unknown' : error instanceof EngineUnavailableError ? 'unavailable' : 'error';
+      outcome = error instanceof OwnerUnreachableError ? 'unreachable' : error instanceof NotOwnerError ? 'not_owner' : error instanceof EngineOutcomeUnknownError ? 'outcome_unknown' : error instanceof EngineUnavailableError ? 'unavailable' : 'error';
       throw error;
     } finally {
       this.options.observe?.(op, outcome, (performance.now() - started) / 1000);
@@ -88,13 +89,16 @@ export class EngineForwarder {
     if (response.statusCode === 200) return text;
     const failure = parseFailure(text);
     if (failure) throw fromWireFailure(failure, ownerUrl);
+    // A member that is shutting down answers its own 503 before any route runs: nothing applied.
+    if (response.statusCode === 503) throw new OwnerUnreachableError(`${op} forwarded to ${ownerUrl}: the owner is shutting down, nothing applied`);
+    // Anything else (a 404: CLUSTER_SECRET differs between members) is a misconfiguration: 500.
     throw new Error(`forward of ${op} to ${ownerUrl} answered ${response.statusCode}: ${text.slice(0, 200)}`);
   }
 
   private brokenHop(ownerUrl: string, op: ForwardedOp, error: unknown): Error {
     const code = (error as { code?: string }).code ?? '';
     const detail = `${op} forwarded to ${ownerUrl}: ${error instanceof Error ? error.message : String(error)}`;
-    if (NOT_SENT.has(code)) return new NotOwnerError(`owner unreachable, nothing applied: ${detail}`);
+    if (NOT_SENT.has(code)) return new OwnerUnreachableError(`owner unreachable, nothing applied: ${detail}`);
     if (WRITE_OPS.has(op)) return new EngineOutcomeUnknownError(`the owner's answer was lost: ${detail}`, 2);
     return new EngineUnavailableError(`the owner did not answer: ${detail}`, 1);
   }

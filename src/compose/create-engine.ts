@@ -124,7 +124,7 @@ function clusterEngine(deps: EngineDeps, cluster: ClusterConfig): ClusterEngine 
   local = actorEngine(deps, node);
   metrics.cluster.observeNode(() => {
     const { state, ownedPartitions, leaseLive } = node.status().self;
-    return { state, ownedPartitions: ownedPartitions.length, leaseLive };
+    return { state, ownedPartitions: ownedPartitions.length, leaseLive, partitions: cluster.partitions };
   });
   const forwarder = new EngineForwarder({
     selfUrl: cluster.advertiseUrl,
