@@ -203,7 +203,8 @@ export class ClusterNode implements FenceSource {
       } catch (error) {
         this.options.log('warn', 'cluster: claiming partitions failed; retrying', { err: error, attempt });
         await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * attempt)));
-        if (this.ownership.state === 'stopped') return undefined;
+        // Stopped, or a newer assignment is queued behind this one: it claims instead.
+        if (!this.ownership.isCurrent(change.round)) return undefined;
       }
     }
   }

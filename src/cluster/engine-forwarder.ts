@@ -76,6 +76,9 @@ export class EngineForwarder {
         body: JSON.stringify(argument),
         headersTimeout: this.options.answerTimeoutMs,
         bodyTimeout: this.options.answerTimeoutMs,
+        // undici's timeouts start once the request is written; a call queued for a free
+        // connection would wait unbounded without this. (An abort counts as "may have been sent".)
+        signal: AbortSignal.timeout(this.options.connectTimeoutMs + this.options.answerTimeoutMs),
       });
     } catch (error) {
       throw this.brokenHop(ownerUrl, op, error);
