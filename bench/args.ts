@@ -2,6 +2,7 @@
 import { connectionLimitProblem } from './load/open-file-limit';
 import { ENGINES, KNOWN_ENGINES } from './server-process';
 import { clusterSize } from './cluster-server';
+import { BARE_ENGINE, BARE_SCENARIOS } from './bare-server-process';
 import { scenarios } from './scenarios';
 import type { AnyScenario, ParamName, ScenarioParams } from './scenarios/types';
 
@@ -14,7 +15,9 @@ Scenarios: ${Object.keys(scenarios).join(', ')}
 
 Options:
   --engines <list>          engines to compare, one after another (default actor,lock,sql; also actor-embedded:
-                            the actor engine on the server's own embedded PostgreSQL 17, REDIS_URL still set)
+                            the actor engine on the server's own embedded PostgreSQL 17, REDIS_URL still set;
+                            bare: Fastify answering the same routes with no engine, the HTTP ceiling, for
+                            ${BARE_SCENARIOS.join(' and ')} — the table then has a row "ok_per_s ÷ bare")
   --vus <n>                 concurrent virtual users (hot-seat, spread, sell-out)
   --duration <s>            measurement window (sell-out: its time cap)
   --warmup <s>              warm-up before the window, not measured
@@ -239,9 +242,18 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   } else {
     for (const engine of options.engines) {
+      if (engine === BARE_ENGINE) continue;
       if (!(KNOWN_ENGINES as readonly string[]).includes(engine) && clusterSize(engine) === undefined) {
-        throw new UsageError(`unknown engine "${engine}" (known: ${KNOWN_ENGINES.join(', ')}, and actor-x1 … actor-x9: a cluster of n behind a front)`);
+        throw new UsageError(
+          `unknown engine "${engine}" (known: ${KNOWN_ENGINES.join(', ')}, ${BARE_ENGINE}, and actor-x1 … actor-x9: a cluster of n behind a front)`,
+        );
       }
+    }
+    const beyondBare = options.scenarios.filter((s) => !BARE_SCENARIOS.includes(s.name));
+    if (options.engines.includes(BARE_ENGINE) && beyondBare.length > 0) {
+      throw new UsageError(
+        `the ${BARE_ENGINE} server answers only the routes of ${BARE_SCENARIOS.join(' and ')}, not ${beyondBare.map((s) => s.name).join(', ')}`,
+      );
     }
     if (options.databaseUrl || options.serverPids || options.adminKey) {
       throw new UsageError('--database-url, --server-pid and --admin-key go with --target (the harness starts its own servers otherwise)');

@@ -25,6 +25,7 @@ import {
 import { emptyLatency, latencyMs, type EngineResult } from './report/types';
 import { ServerProcess, StartError, type EngineName } from './server-process';
 import { ClusterServer, clusterSize } from './cluster-server';
+import { BARE_ENGINE, BareServer } from './bare-server-process';
 import { scrapeMetrics, metricsDelta, type MetricsSnapshot } from './server-metrics';
 import { SetupApi } from './setup-api';
 import type { AnyScenario, InvariantResult, LoadProfile, ScenarioParams } from './scenarios/types';
@@ -145,8 +146,20 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
   const { scenario, params, engine, log } = options;
   const background = await backgroundLoad(log);
 
-  let server: ServerProcess | ClusterServer | undefined;
-  if (options.entry) {
+  // bare (bench/bare/bare-server.ts): the HTTP ceiling, no database and no Redis: what it cannot
+  // have (database counters, PostgreSQL and Redis figures, invariants) is skipped, not measured as 0.
+  const bare = engine === BARE_ENGINE;
+  let server: ServerProcess | ClusterServer | BareServer | undefined;
+  if (options.entry && bare) {
+    try {
+      log(`  starting the bare server (Fastify, no engine: the HTTP ceiling) …`);
+      server = await BareServer.start({ entry: options.entry, runId: options.runId, label: scenario.name.replace(/-/g, '_'), adminKey: options.adminKey });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`  ✗ ${engine}: failed to start: ${message.split('\n').slice(0, 6).join('\n    ')}`);
+      return failed(engine, error instanceof StartError ? 'failed-to-start' : 'failed', message, background);
+    }
+  } else if (options.entry) {
     const instances = clusterSize(engine);
     const common = {
       entry: options.entry,
@@ -193,10 +206,10 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
       metrics: await scrapeMetrics(baseUrl),
       serverCpu: hasServerCpu ? summed(serverPids, processCpuSeconds) : undefined,
       serverCpuPrecise: hasServerCpu ? summed(serverPids, processCpuSecondsPrecise) : undefined,
-      postgresClusterCpu: postmasterPid ? postgresClusterCpuSeconds(postmasterPid) : undefined,
+      postgresClusterCpu: postmasterPid && !bare ? postgresClusterCpuSeconds(postmasterPid) : undefined,
       machine: machineCpu(),
       db: databaseName ? await dbSnapshot(monitor, databaseName) : undefined,
-      redis: await redisSnapshot(redis),
+      redis: bare ? undefined : await redisSnapshot(redis),
     });
     let opened: Promise<WindowEdge> | undefined;
     let closed: Promise<WindowEdge> | undefined;
@@ -237,8 +250,10 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
       } finally {
         await db.end();
       }
+    } else if (bare) {
+      invariants.push({ name: 'invariants', ok: true, skipped: true, detail: 'bare has no database: it keeps no seat, hold or money to check' });
     } else {
-      invariants.push({ name: 'invariants', ok: true, detail: 'skipped: no database URL for the target' });
+      invariants.push({ name: 'invariants', ok: true, skipped: true, detail: 'no database URL for the target' });
     }
     result = compose(options, load, start, end, invariants, oversold, background, hasServerCpu ? peak : undefined);
     result.scenario_metrics = { ...result.scenario_metrics, ...afterRunMetrics };
