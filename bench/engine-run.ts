@@ -324,6 +324,9 @@ function compose(
     },
     stats.ok,
   );
+  // bare has no PostgreSQL: its whole cost per operation is its server's (so `actor/bare` on that
+  // row is the engine's cost of a cycle over what HTTP alone costs), while its PostgreSQL rows stay '–'.
+  if (options.engine === BARE_ENGINE) cpuUsPerOk.server_and_postgres = cpuUsPerOk.server;
   return {
     engine: options.engine,
     status: 'ok',
