@@ -1,6 +1,8 @@
 /** Command-line options of the harness, checked up front with messages that say what was expected. */
 import { connectionLimitProblem } from './load/open-file-limit';
 import { ENGINES, KNOWN_ENGINES } from './server-process';
+import { clusterSize } from './cluster-server';
+import { BARE_ENGINE, BARE_SCENARIOS } from './bare-server-process';
 import { scenarios } from './scenarios';
 import type { AnyScenario, ParamName, ScenarioParams } from './scenarios/types';
 
@@ -13,7 +15,9 @@ Scenarios: ${Object.keys(scenarios).join(', ')}
 
 Options:
   --engines <list>          engines to compare, one after another (default actor,lock,sql; also actor-embedded:
-                            the actor engine on the server's own embedded PostgreSQL 17, REDIS_URL still set)
+                            the actor engine on the server's own embedded PostgreSQL 17, REDIS_URL still set;
+                            bare: Fastify answering the same routes with no engine, the HTTP ceiling, for
+                            ${BARE_SCENARIOS.join(' and ')} — the table then has a row "ok_per_s ÷ bare")
   --vus <n>                 concurrent virtual users (hot-seat, spread, sell-out)
   --duration <s>            measurement window (sell-out: its time cap)
   --warmup <s>              warm-up before the window, not measured
@@ -41,7 +45,7 @@ Options:
   --save                    write bench/results/<scenario>-<date>.json and .html
   --target <url>            load a running server instead of starting one per engine
   --database-url <url>      with --target: its database (for invariants and counters)
-  --server-pid <pid>        with --target: its process (for CPU)
+  --server-pid <pid,…>      with --target: its processes (for CPU; a cluster: every instance)
   --admin-key <key>         with --target: its ADMIN_API_KEY (default dev-admin-key)
   --redis-url <url>         Redis for the servers (default: a private redis-server of this run)
   --no-build                run dist/src/main.js as it is instead of building the server for this run
@@ -59,7 +63,8 @@ export interface CliOptions {
   save: boolean;
   target?: string;
   databaseUrl?: string;
-  serverPid?: number;
+  /** With --target: the processes whose CPU is the server's (a cluster: every instance and the front). */
+  serverPids?: number[];
   adminKey?: string;
   redisUrl?: string;
   build: boolean;
@@ -193,7 +198,9 @@ export function parseArgs(argv: string[]): CliOptions {
         options.databaseUrl = url(arg, next(), ['postgres:', 'postgresql:']);
         break;
       case '--server-pid':
-        options.serverPid = integer(arg, next(), 1, 2 ** 22);
+        options.serverPids = text(arg, next())
+          .split(',')
+          .map((pid) => integer(arg, pid, 1, 2 ** 22));
         break;
       case '--admin-key':
         options.adminKey = text(arg, next());
@@ -235,9 +242,20 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   } else {
     for (const engine of options.engines) {
-      if (!(KNOWN_ENGINES as readonly string[]).includes(engine)) throw new UsageError(`unknown engine "${engine}" (known: ${KNOWN_ENGINES.join(', ')})`);
+      if (engine === BARE_ENGINE) continue;
+      if (!(KNOWN_ENGINES as readonly string[]).includes(engine) && clusterSize(engine) === undefined) {
+        throw new UsageError(
+          `unknown engine "${engine}" (known: ${KNOWN_ENGINES.join(', ')}, ${BARE_ENGINE}, and actor-x1 … actor-x9: a cluster of n behind a front)`,
+        );
+      }
     }
-    if (options.databaseUrl || options.serverPid || options.adminKey) {
+    const beyondBare = options.scenarios.filter((s) => !BARE_SCENARIOS.includes(s.name));
+    if (options.engines.includes(BARE_ENGINE) && beyondBare.length > 0) {
+      throw new UsageError(
+        `the ${BARE_ENGINE} server answers only the routes of ${BARE_SCENARIOS.join(' and ')}, not ${beyondBare.map((s) => s.name).join(', ')}`,
+      );
+    }
+    if (options.databaseUrl || options.serverPids || options.adminKey) {
       throw new UsageError('--database-url, --server-pid and --admin-key go with --target (the harness starts its own servers otherwise)');
     }
   }

@@ -18,6 +18,7 @@ import { summaryMarkdown } from './report/summary';
 import { formatTable } from './report/table';
 import type { EngineResult, Machine, RunReport } from './report/types';
 import { buildServer, REPO_ROOT, SERVER_NODE_FLAGS, serverEntryFromDist, ServerProcess, TMP_DIR } from './server-process';
+import { BARE_ENGINE, BareServer } from './bare-server-process';
 import { scenarios } from './scenarios';
 
 const POSTGRES_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -68,11 +69,17 @@ function write(file: string, content: string): void {
   log(`  wrote ${relative(process.cwd(), file) || file}`);
 }
 
-/** actor ÷ engine for the headline numbers. */
+/** actor ÷ engine for the headline numbers; every engine ÷ bare (the HTTP ceiling) when bare ran. */
 function addRatios(results: EngineResult[]): void {
+  const div = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
+  const bare = results.find((r) => r.engine === BARE_ENGINE && r.status === 'ok');
+  if (bare) {
+    for (const r of results) {
+      if (r.status === 'ok') r.over_bare = { ok_per_s: div(r.ok_per_s, bare.ok_per_s), req_per_s: div(r.req_per_s, bare.req_per_s) };
+    }
+  }
   const actor = results.find((r) => r.engine === 'actor' && r.status === 'ok');
   if (!actor) return;
-  const div = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
   for (const r of results) {
     if (r === actor || r.status !== 'ok') continue;
     r.actor_over_engine = {
@@ -119,6 +126,7 @@ async function runAll(options: CliOptions): Promise<number> {
     interrupted = true;
     log('\ninterrupted: stopping the servers, dropping their databases …');
     void ServerProcess.cleanUpAll()
+      .then(() => BareServer.stopAll())
       .then(() => privateRedis?.stop())
       .finally(() => {
         if (entry && options.build) rmSync(dirname(dirname(entry)), { recursive: true, force: true });
@@ -151,7 +159,7 @@ async function runAll(options: CliOptions): Promise<number> {
             log,
             ...(entry ? { entry } : {}),
             ...(options.target
-              ? { target: { url: options.target, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), ...(options.serverPid ? { pid: options.serverPid } : {}) } }
+              ? { target: { url: options.target, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), ...(options.serverPids ? { pids: options.serverPids } : {}) } }
               : {}),
           });
           if (result.status === 'ok' && (result.cpu_pct.load_generator > 80 || result.load_generator.loop_delay_p99_ms > 50)) {
@@ -187,6 +195,7 @@ async function runAll(options: CliOptions): Promise<number> {
       log(formatTable(report));
       for (const r of results) {
         if (r.status !== 'ok') log(`! ${r.engine}: ${r.status}: ${(r.error ?? '').split('\n')[0]}`);
+        for (const skipped of r.invariants.filter((i) => i.skipped)) log(`- ${r.engine}: ${skipped.name} skipped: ${skipped.detail}`);
         for (const sample of r.error_samples.slice(0, 3)) log(`! ${r.engine}: ${sample.request} → ${sample.status} ${sample.body}`);
       }
       const date = new Date().toISOString().slice(0, 10);

@@ -24,6 +24,8 @@ import {
 } from './proc-stats';
 import { emptyLatency, latencyMs, type EngineResult } from './report/types';
 import { ServerProcess, StartError, type EngineName } from './server-process';
+import { ClusterServer, clusterSize } from './cluster-server';
+import { BARE_ENGINE, BareServer } from './bare-server-process';
 import { scrapeMetrics, metricsDelta, type MetricsSnapshot } from './server-metrics';
 import { SetupApi } from './setup-api';
 import type { AnyScenario, InvariantResult, LoadProfile, ScenarioParams } from './scenarios/types';
@@ -40,8 +42,8 @@ export interface EngineRunOptions {
   log: (line: string) => void;
   /** Start our own server from this entry point … */
   entry?: string;
-  /** … or load a running one (no server CPU; invariants only with its database URL). */
-  target?: { url: string; databaseUrl?: string; pid?: number };
+  /** … or load a running one (server CPU only with its pids — several for a cluster —, invariants only with its database URL). */
+  target?: { url: string; databaseUrl?: string; pids?: number[] };
 }
 
 interface WindowEdge {
@@ -129,24 +131,48 @@ async function backgroundLoad(log: (line: string) => void): Promise<number> {
   }
 }
 
+/** CPU seconds of several processes (a cluster's instances and its front); undefined if one is gone. */
+function summed(pids: number[], read: (pid: number) => number | undefined): number | undefined {
+  let total = 0;
+  for (const pid of pids) {
+    const seconds = read(pid);
+    if (seconds === undefined) return undefined;
+    total += seconds;
+  }
+  return total;
+}
+
 export async function runEngine(options: EngineRunOptions): Promise<EngineResult> {
   const { scenario, params, engine, log } = options;
   const background = await backgroundLoad(log);
 
-  let server: ServerProcess | undefined;
-  if (options.entry) {
+  // bare (bench/bare/bare-server.ts): the HTTP ceiling, no database and no Redis: what it cannot
+  // have (database counters, PostgreSQL and Redis figures, invariants) is skipped, not measured as 0.
+  const bare = engine === BARE_ENGINE;
+  let server: ServerProcess | ClusterServer | BareServer | undefined;
+  if (options.entry && bare) {
     try {
-      log(`  starting the ${engine} server …`);
-      server = await ServerProcess.start({
-        engine: engine as EngineName,
-        entry: options.entry,
-        runId: options.runId,
-        label: scenario.name.replace(/-/g, '_'),
-        databaseBaseUrl: options.databaseBaseUrl,
-        redisUrl: options.redisUrl,
-        adminKey: options.adminKey,
-        env: scenario.serverEnv(params),
-      });
+      log(`  starting the bare server (Fastify, no engine: the HTTP ceiling) …`);
+      server = await BareServer.start({ entry: options.entry, runId: options.runId, label: scenario.name.replace(/-/g, '_'), adminKey: options.adminKey });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`  ✗ ${engine}: failed to start: ${message.split('\n').slice(0, 6).join('\n    ')}`);
+      return failed(engine, error instanceof StartError ? 'failed-to-start' : 'failed', message, background);
+    }
+  } else if (options.entry) {
+    const instances = clusterSize(engine);
+    const common = {
+      entry: options.entry,
+      runId: options.runId,
+      label: scenario.name.replace(/-/g, '_'),
+      databaseBaseUrl: options.databaseBaseUrl,
+      redisUrl: options.redisUrl,
+      adminKey: options.adminKey,
+      env: scenario.serverEnv(params),
+    };
+    try {
+      log(`  starting the ${engine} server${instances ? `s (${instances} instances behind the round-robin front)` : ''} …`);
+      server = instances ? await ClusterServer.start({ ...common, instances }) : await ServerProcess.start({ ...common, engine: engine as EngineName });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log(`  ✗ ${engine}: failed to start: ${message.split('\n').slice(0, 6).join('\n    ')}`);
@@ -156,7 +182,8 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
   const baseUrl = server?.url ?? options.target!.url;
   const databaseUrl = server?.databaseUrl ?? options.target?.databaseUrl;
   const databaseName = databaseUrl ? decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) : undefined;
-  const serverPid = server?.pid ?? options.target?.pid;
+  const serverPids = server ? (server instanceof ClusterServer ? server.pids : [server.pid]) : (options.target?.pids ?? []);
+  const hasServerCpu = serverPids.length > 0;
   const api = new SetupApi(baseUrl, options.adminKey);
 
   // The PostgreSQL of the engine's database (embedded mode: the server's own) for CHECKPOINT and stats.
@@ -177,20 +204,20 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
     const edge = async (): Promise<WindowEdge> => ({
       at: performance.now(),
       metrics: await scrapeMetrics(baseUrl),
-      serverCpu: serverPid ? processCpuSeconds(serverPid) : undefined,
-      serverCpuPrecise: serverPid ? processCpuSecondsPrecise(serverPid) : undefined,
-      postgresClusterCpu: postmasterPid ? postgresClusterCpuSeconds(postmasterPid) : undefined,
+      serverCpu: hasServerCpu ? summed(serverPids, processCpuSeconds) : undefined,
+      serverCpuPrecise: hasServerCpu ? summed(serverPids, processCpuSecondsPrecise) : undefined,
+      postgresClusterCpu: postmasterPid && !bare ? postgresClusterCpuSeconds(postmasterPid) : undefined,
       machine: machineCpu(),
       db: databaseName ? await dbSnapshot(monitor, databaseName) : undefined,
-      redis: await redisSnapshot(redis),
+      redis: bare ? undefined : await redisSnapshot(redis),
     });
     let opened: Promise<WindowEdge> | undefined;
     let closed: Promise<WindowEdge> | undefined;
     let peak = 0;
     let lastSample: { at: number; cpu: number } | undefined;
     const sampler = setInterval(() => {
-      if (!opened || closed || !serverPid) return;
-      const cpu = processCpuSeconds(serverPid);
+      if (!opened || closed || !hasServerCpu) return;
+      const cpu = summed(serverPids, processCpuSeconds);
       const at = performance.now();
       if (cpu !== undefined && lastSample) peak = Math.max(peak, corePct(cpu - lastSample.cpu, at - lastSample.at));
       if (cpu !== undefined) lastSample = { at, cpu };
@@ -223,10 +250,12 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
       } finally {
         await db.end();
       }
+    } else if (bare) {
+      invariants.push({ name: 'invariants', ok: true, skipped: true, detail: 'bare has no database: it keeps no seat, hold or money to check' });
     } else {
-      invariants.push({ name: 'invariants', ok: true, detail: 'skipped: no database URL for the target' });
+      invariants.push({ name: 'invariants', ok: true, skipped: true, detail: 'no database URL for the target' });
     }
-    result = compose(options, load, start, end, invariants, oversold, background, serverPid ? peak : undefined);
+    result = compose(options, load, start, end, invariants, oversold, background, hasServerCpu ? peak : undefined);
     result.scenario_metrics = { ...result.scenario_metrics, ...afterRunMetrics };
     for (const invariant of invariants) if (!invariant.ok) log(`  ✗ ${invariant.name}: ${invariant.detail}`);
   } catch (error) {
@@ -239,7 +268,7 @@ export async function runEngine(options: EngineRunOptions): Promise<EngineResult
   }
 
   if (server) {
-    const rss = processRssMb(server.pid);
+    const rss = summed(serverPids, processRssMb);
     const exit = await server.stop();
     await server.cleanUp(options.databaseBaseUrl, options.redisUrl).catch((error: unknown) => log(`  ! clean-up: ${String(error)}`));
     result.server_rss_mb = rss ?? null;
@@ -295,6 +324,9 @@ function compose(
     },
     stats.ok,
   );
+  // bare has no PostgreSQL: its whole cost per operation is its server's (so `actor/bare` on that
+  // row is the engine's cost of a cycle over what HTTP alone costs), while its PostgreSQL rows stay '–'.
+  if (options.engine === BARE_ENGINE) cpuUsPerOk.server_and_postgres = cpuUsPerOk.server;
   return {
     engine: options.engine,
     status: 'ok',

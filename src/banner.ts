@@ -31,6 +31,13 @@ export function startBanner(config: Config, modes: RunModes, url: string, demo: 
       config.gateway.url ? `card gateway at ${withoutPassword(config.gateway.url)}` : 'built-in sandbox gateway (approves every charge)',
       config.gateway.url ? '' : 'set PAYMENT_GATEWAY_URL=… for a card gateway (npm run gateway:sim runs a simulator)',
     ),
+    row(
+      'instances',
+      config.cluster
+        ? `cluster member ${config.cluster.advertiseUrl}: group ${config.cluster.groupId}, ${config.cluster.partitions} partitions on ${config.cluster.topic}`
+        : 'one instance owns every schedule',
+      config.cluster ? `who owns what: ${url}/v1/admin/cluster` : config.engine === 'actor' ? 'set CLUSTER_ADVERTISE_URL (and CLUSTER_SECRET) to run several (README, "Several instances")' : '',
+    ),
     // A key the operator chose is a secret: it never reaches the output (and so the logs).
     row(
       'admin',

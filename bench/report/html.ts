@@ -3,7 +3,7 @@ import { barChart, escapeXml, lineChart, linearTicks, logTicks, type Axis, type 
 import { tableRows } from './table';
 import type { EngineResult, RunReport } from './types';
 
-export const ENGINE_COLORS: Record<string, string> = { actor: '#1b9e77', lock: '#d95f02', sql: '#7570b3' };
+export const ENGINE_COLORS: Record<string, string> = { actor: '#1b9e77', lock: '#d95f02', sql: '#7570b3', bare: '#999999' };
 const FALLBACK_COLORS = ['#e7298a', '#66a61e', '#e6ab02', '#a6761d'];
 
 function color(engine: string, index: number): string {
@@ -130,7 +130,13 @@ function table(report: RunReport): string {
 function details(report: RunReport): string {
   return report.results
     .map((r) => {
-      const invariants = r.invariants.map((i) => `<li class="${i.ok ? 'ok' : 'bad'}">${i.ok ? '✓' : '✗'} ${escapeXml(i.name)} — ${escapeXml(i.detail)}</li>`).join('');
+      const invariants = r.invariants
+        .map((i) =>
+          i.skipped
+            ? `<li>– ${escapeXml(i.name)} — skipped: ${escapeXml(i.detail)}</li>`
+            : `<li class="${i.ok ? 'ok' : 'bad'}">${i.ok ? '✓' : '✗'} ${escapeXml(i.name)} — ${escapeXml(i.detail)}</li>`,
+        )
+        .join('');
       const statuses = Object.entries(r.statuses)
         .map(([key, count]) => `<li>${escapeXml(key)}: ${count}</li>`)
         .join('');

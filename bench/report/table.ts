@@ -65,6 +65,14 @@ function rowsFor(report: RunReport): Row[] {
     { label: 'http_reqs', value: (r) => r.http_reqs },
     { label: 'req/s', value: (r) => r.req_per_s, ratio: true },
     { label: `ok_per_s`, value: (r) => r.ok_per_s, ratio: true },
+    ...(report.results.some((r) => r.over_bare)
+      ? [
+          {
+            label: 'ok_per_s ÷ bare (share of the HTTP ceiling)',
+            value: (r: EngineResult) => (r.over_bare?.ok_per_s == null ? null : `${fmt(r.over_bare.ok_per_s, 2)}×`),
+          },
+        ]
+      : []),
     ...(report.results.some((r) => r.repeats)
       ? [
           {
@@ -117,11 +125,20 @@ function rowsFor(report: RunReport): Row[] {
     label: 'invariants',
     value: (r) => {
       if (r.status !== 'ok') return r.status;
-      const bad = r.invariants.filter((i) => !i.ok).length;
-      return bad === 0 ? `all ${r.invariants.length} hold` : `${bad} VIOLATED`;
+      return invariantsCell(r);
     },
   });
   return rows;
+}
+
+/** "all n hold", "k VIOLATED", or "skipped" when nothing was checked (the bare server, a target without its database; the why is printed below the table). */
+export function invariantsCell(r: EngineResult): string {
+  const checked = r.invariants.filter((i) => !i.skipped);
+  const skipped = r.invariants.filter((i) => i.skipped);
+  if (checked.length === 0 && skipped.length > 0) return 'skipped';
+  const bad = checked.filter((i) => !i.ok).length;
+  if (bad > 0) return `${bad} VIOLATED`;
+  return `all ${checked.length} hold${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}`;
 }
 
 function cell(value: number | string | null): string {

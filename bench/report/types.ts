@@ -87,6 +87,11 @@ export interface EngineResult {
   }[];
   /** actor's value ÷ this engine's (throughput: how many times faster; latency: fraction). */
   actor_over_engine?: { ok_per_s: number | null; req_per_s: number | null; p95: number | null; p99: number | null };
+  /**
+   * This engine's throughput ÷ the bare server's in the same run (engine label `bare`,
+   * bench/bare/bare-server.ts: the HTTP ceiling): the share of the ceiling it reaches (issue 11: ≥ 0.4).
+   */
+  over_bare?: { ok_per_s: number | null; req_per_s: number | null };
 }
 
 export interface Machine {

@@ -74,6 +74,8 @@ export interface InvariantResult {
   name: string;
   ok: boolean;
   detail: string;
+  /** Not checked (ok stays true so the run does not fail): `detail` says why, e.g. the bare server has no database. */
+  skipped?: boolean;
 }
 
 export interface VerifyContext<Setup> {

@@ -22,6 +22,8 @@ export interface InstanceOptions {
   env: Record<string, string>;
   logFile: string;
   readyTimeoutMs?: number;
+  /** A built server (dist/src/main.js, or the bench's build) instead of src/main.ts through ts-node. */
+  serverEntry?: string;
 }
 
 export interface InstanceProcess {
@@ -67,7 +69,8 @@ export async function startInstance(options: InstanceOptions): Promise<InstanceP
       writeSync(fd, `\n--- instance ${index} starting on port ${port} at ${new Date().toISOString()} ---\n`);
       // The log file's descriptor is handed to the child: its output does not pass through this
       // process, so a busy (or stopped) parent never blocks a server on a full pipe.
-      child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      const command = options.serverEntry ? [options.serverEntry] : ['-r', 'ts-node/register/transpile-only', 'src/main.ts'];
+      child = spawn(process.execPath, command, {
         cwd: ROOT,
         env,
         stdio: ['ignore', fd, fd],

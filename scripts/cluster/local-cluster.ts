@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   /** Where instance-<i>.log go (default .ovation/cluster). */
   logDir?: string;
   readyTimeoutMs?: number;
+  /** Run this built server entry (node <entry>) instead of src/main.ts through ts-node (the bench does). */
+  serverEntry?: string;
 }
 
 export interface LocalCluster {
@@ -47,6 +49,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         env: instanceEnv(env, instancePort, secret),
         logFile: path.join(logDir, `instance-${i + 1}.log`),
         readyTimeoutMs: options.readyTimeoutMs,
+        ...(options.serverEntry ? { serverEntry: options.serverEntry } : {}),
       }),
     ),
   );

@@ -100,7 +100,7 @@ export class ActorEngine implements ReservationEngine {
    * Returns how many were woken.
    */
   async wakeHolders(matches: (scheduleId: string) => boolean = () => true): Promise<number> {
-    const scheduleIds = (await schedulesWithLiveHolds(this.options.db)).filter(matches);
+    const scheduleIds = (await schedulesWithLiveHolds(this.options.db)).filter((id) => matches(id) && this.mayServe(id));
     for (const scheduleId of scheduleIds) this.registry.get(scheduleId).mailbox.tell({ type: 'Load' });
     return scheduleIds.length;
   }
@@ -150,6 +150,18 @@ export class ActorEngine implements ReservationEngine {
     if (reply.kind === 'rejected') return { ok: false, rejection: reply.rejection };
     if (reply.kind !== 'extended') throw unexpected(reply);
     return { ok: true, reservation: { ...reservation, status: 'HELD', expiresAt: new Date(reply.hold.expiresAt).toISOString() } };
+  }
+
+  /** Without fencing (one instance) always; in a cluster only while this instance holds the schedule's fence. */
+  private mayServe(scheduleId: string): boolean {
+    const { fencing } = this.options;
+    if (!fencing) return true;
+    try {
+      fencing.acquire(scheduleId);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   seatHistory(scheduleId: string, seatNo: number): Promise<SeatHistory> {

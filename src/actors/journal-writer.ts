@@ -22,9 +22,6 @@ import type { JournalEntry } from '../persistence/journal-store';
 import type { GroupCommitter } from './group-committer';
 import { fenceCheckSql, type Fence } from '../persistence/partition-owners-store';
 
-/** How long a fenced transaction may sit idle before the server ends it (see runTransactionalOnce). */
-export const FENCED_IDLE_IN_TRANSACTION_MS = 1_000;
-
 export interface JournalWriterOptions {
   maxBatch: number;
   /** Wait this long for more events before a commit (0: commit as soon as the writer is free). */
@@ -34,6 +31,9 @@ export interface JournalWriterOptions {
 export interface JournalWriterObserver {
   failed?(error: unknown): void;
 }
+
+/** See runTransactionalOnce: bounds how long a paused owner's payment can delay a failover. */
+export const FENCED_IDLE_IN_TRANSACTION_MS = 2_000;
 
 interface AppendWork {
   kind: 'append';
@@ -192,15 +192,10 @@ export class JournalWriter {
     const client = await this.db.connect();
     let committing = false;
     try {
-      // The fence rides with BEGIN (one round trip); its FOR SHARE lock lasts to COMMIT. A process
-      // frozen between the two (SIGSTOP, a paused VM) would keep that lock, and with it the next
-      // owner's claim of the partition, until the pool's idle-in-transaction timeout (60 s): so a
-      // fenced transaction gets a short one of its own. Its statements follow each other with
-      // nothing but this process's own work in between; past it the server ends the transaction
-      // (rolled back: the payment answers 503 and a replay of its key tells the truth).
-      await client.query(
-        this.fence ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${FENCED_IDLE_IN_TRANSACTION_MS}; ${fenceCheckSql(this.fence)}` : 'BEGIN',
-      );
+      // The fence rides with BEGIN (one round trip); its FOR SHARE lock lasts to COMMIT. A new
+      // owner's claim waits for that lock, so a process paused mid-transaction must not hold it
+      // for the pool's 60 s: the server ends the transaction after 2 s idle (it is ms long).
+      await client.query(this.fence ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${FENCED_IDLE_IN_TRANSACTION_MS}; ${fenceCheckSql(this.fence)}` : 'BEGIN');
       const values: unknown[] = [];
       for (const work of group) values.push(await work.run(client));
       committing = true;

@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import { claimPartitions, type Fence } from '../persistence/partition-owners-store';
 import type { FenceSource } from '../actors/schedule-messages';
 import { NotOwnerError } from './engine-wire';
-import { joinOwnershipGroup, type Membership, type MembershipOptions } from './kafka-membership';
+import type { Membership, MembershipEvents } from './kafka-membership';
 import { OwnerDirectory } from './owner-directory';
 import { OwnershipState, type AssignmentChange, type NodeState } from './ownership-state';
 import { partitionOf } from './partitioner';
@@ -19,7 +19,10 @@ export interface ClusterNodeOptions {
   /** This process's identity in partition_owners: a restart is another incarnation (new epochs). */
   incarnation: string;
   partitions: number;
-  membership: Omit<MembershipOptions, 'partitions' | 'log'>;
+  /** Session timeout and heartbeat interval of the group: the lease is derived from them. */
+  session: { sessionTimeoutMs: number; heartbeatIntervalMs: number };
+  /** Joins the ownership group (joinOwnershipGroup: Kafka) and reports its events. */
+  join(events: MembershipEvents): Promise<Membership>;
   /** How often the partition → owner map is read again. */
   directoryRefreshMs: number;
   /** What the node needs from the engine. */
@@ -37,7 +40,16 @@ export interface ClusterObserver {
 }
 
 export interface ClusterStatus {
-  self: { url: string; incarnation: string; state: NodeState; generation: number | null; leaseLive: boolean; ownedPartitions: number[] };
+  self: {
+    url: string;
+    incarnation: string;
+    state: NodeState;
+    generation: number | null;
+    leaseLive: boolean;
+    ownedPartitions: number[];
+    /** Why this member left the group for good, if it did (it is then not ready). */
+    failure: string | null;
+  };
   partitions: number;
   rebalances: number;
   owners: { partition: number; ownerUrl: string; epoch: number; generation: number | null; claimedAt: string }[];
@@ -51,9 +63,11 @@ export class ClusterNode implements FenceSource {
   /** Assignments are handled one after the other, in the order they came. */
   private handling: Promise<void> = Promise.resolve();
   private joined = false;
+  /** Set when the membership ended for good (a crash kafkajs does not restart). */
+  private failure: string | undefined;
 
   constructor(private readonly options: ClusterNodeOptions) {
-    const { sessionTimeoutMs, heartbeatIntervalMs } = options.membership;
+    const { sessionTimeoutMs, heartbeatIntervalMs } = options.session;
     this.ownership = new OwnershipState(sessionTimeoutMs - heartbeatIntervalMs);
     this.directory = new OwnerDirectory(options.db, options.directoryRefreshMs, (error) =>
       options.log('warn', 'cluster: reading partition owners failed; keeping the last map', { err: error }),
@@ -62,23 +76,31 @@ export class ClusterNode implements FenceSource {
 
   async start(): Promise<void> {
     await this.directory.start();
-    this.membership = await joinOwnershipGroup(
-      { ...this.options.membership, partitions: this.options.partitions, log: this.options.log },
-      {
-        rebalancing: () => this.ownership.rebalancing(),
-        heartbeat: (sentAt, generation) => this.ownership.heartbeat(sentAt, generation),
-        assigned: (partitions, sentAt) => {
-          const change = this.ownership.assigned(partitions, sentAt);
-          this.options.observer?.rebalanced?.();
-          this.handling = this.handling.then(() => this.takeOver(change));
-        },
+    this.membership = await this.options.join({
+      rebalancing: () => this.ownership.rebalancing(),
+      failed: (reason) => {
+        // Serving nothing already (rebalancing); not ready either, so the load balancer stops
+        // sending here and a supervisor restarts the process. A restart is a new incarnation.
+        this.failure = reason;
+        this.options.log('error', 'cluster: left the ownership group for good; this instance is not ready until it is restarted', { reason });
       },
-    );
+      heartbeat: (sentAt, generation) => this.ownership.heartbeat(sentAt, generation),
+      assigned: (partitions, sentAt) => {
+        const change = this.ownership.assigned(partitions, sentAt);
+        this.options.observer?.rebalanced?.();
+        this.handling = this.handling.then(() => this.takeOver(change));
+      },
+    });
   }
 
   /** Ready once it took part in one assignment (it may own nothing: it still forwards). */
   get ready(): boolean {
-    return this.joined && this.ownership.state !== 'stopped';
+    return this.joined && this.failure === undefined && this.ownership.state !== 'stopped';
+  }
+
+  /** Resolves when every assignment received so far has been handled (claimed, or given up). */
+  settled(): Promise<void> {
+    return this.handling;
   }
 
   async stop(): Promise<void> {
@@ -123,6 +145,7 @@ export class ClusterNode implements FenceSource {
         generation: ownership.generation,
         leaseLive: ownership.leaseLive(Date.now()),
         ownedPartitions: ownership.ownedPartitions(),
+        failure: this.failure ?? null,
       },
       partitions: this.options.partitions,
       rebalances: ownership.rebalances,
@@ -180,7 +203,8 @@ export class ClusterNode implements FenceSource {
       } catch (error) {
         this.options.log('warn', 'cluster: claiming partitions failed; retrying', { err: error, attempt });
         await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * attempt)));
-        if (this.ownership.state === 'stopped') return undefined;
+        // Stopped, or a newer assignment is queued behind this one: it claims instead.
+        if (!this.ownership.isCurrent(change.round)) return undefined;
       }
     }
   }

@@ -15,6 +15,7 @@ import {
   fromWireFailure,
   isWireFailure,
   NotOwnerError,
+  OwnerUnreachableError,
   WRITE_OPS,
   type ForwardedOp,
 } from './engine-wire';
@@ -50,7 +51,7 @@ export class EngineForwarder {
     try {
       return await this.send(ownerUrl, op, argument);
     } catch (error) {
-      outcome = error instanceof NotOwnerError ? 'not_owner' : error instanceof EngineOutcomeUnknownError ? 'outcome_unknown' : error instanceof EngineUnavailableError ? 'unavailable' : 'error';
+      outcome = error instanceof OwnerUnreachableError ? 'unreachable' : error instanceof NotOwnerError ? 'not_owner' : error instanceof EngineOutcomeUnknownError ? 'outcome_unknown' : error instanceof EngineUnavailableError ? 'unavailable' : 'error';
       throw error;
     } finally {
       this.options.observe?.(op, outcome, (performance.now() - started) / 1000);
@@ -75,6 +76,9 @@ export class EngineForwarder {
         body: JSON.stringify(argument),
         headersTimeout: this.options.answerTimeoutMs,
         bodyTimeout: this.options.answerTimeoutMs,
+        // undici's timeouts start once the request is written; a call queued for a free
+        // connection would wait unbounded without this. (An abort counts as "may have been sent".)
+        signal: AbortSignal.timeout(this.options.connectTimeoutMs + this.options.answerTimeoutMs),
       });
     } catch (error) {
       throw this.brokenHop(ownerUrl, op, error);
@@ -88,17 +92,16 @@ export class EngineForwarder {
     if (response.statusCode === 200) return text;
     const failure = parseFailure(text);
     if (failure) throw fromWireFailure(failure, ownerUrl);
-    // A 503 without a wire failure comes from the owner's onRequest hook while it shuts down
-    // (app.ts), before the route ran: nothing was applied, and the owner is leaving (a rolling
-    // restart). Not an internal error: the caller hears 503 and the map is read again.
-    if (response.statusCode === 503) throw new NotOwnerError(`owner shutting down, nothing applied: ${op} forwarded to ${ownerUrl}`);
+    // A member that is shutting down answers its own 503 before any route runs: nothing applied.
+    if (response.statusCode === 503) throw new OwnerUnreachableError(`${op} forwarded to ${ownerUrl}: the owner is shutting down, nothing applied`);
+    // Anything else (a 404: CLUSTER_SECRET differs between members) is a misconfiguration: 500.
     throw new Error(`forward of ${op} to ${ownerUrl} answered ${response.statusCode}: ${text.slice(0, 200)}`);
   }
 
   private brokenHop(ownerUrl: string, op: ForwardedOp, error: unknown): Error {
     const code = (error as { code?: string }).code ?? '';
     const detail = `${op} forwarded to ${ownerUrl}: ${error instanceof Error ? error.message : String(error)}`;
-    if (NOT_SENT.has(code)) return new NotOwnerError(`owner unreachable, nothing applied: ${detail}`);
+    if (NOT_SENT.has(code)) return new OwnerUnreachableError(`owner unreachable, nothing applied: ${detail}`);
     if (WRITE_OPS.has(op)) return new EngineOutcomeUnknownError(`the owner's answer was lost: ${detail}`, 2);
     return new EngineUnavailableError(`the owner did not answer: ${detail}`, 1);
   }

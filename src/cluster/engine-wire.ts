@@ -34,6 +34,9 @@ export class NotOwnerError extends EngineUnavailableError {
   }
 }
 
+/** The owner could not be reached, or was shutting down: the call was never applied. The map is read again. */
+export class OwnerUnreachableError extends NotOwnerError {}
+
 /** How an error on the owner crosses the hop. */
 export function toWireFailure(error: unknown): WireFailure {
   const message = error instanceof Error ? error.message : String(error);

@@ -25,6 +25,8 @@ export interface MembershipEvents {
   rebalancing(): void;
   assigned(partitions: number[], sentAt: number): void;
   heartbeat(sentAt: number, generation: number | null): void;
+  /** The consumer crashed and kafkajs will not restart it: this member is out of the group for good. */
+  failed(reason: string): void;
 }
 
 export interface Membership {
@@ -97,6 +99,7 @@ function watch(consumer: Consumer, options: MembershipOptions, events: Membershi
     // kafkajs restarts the consumer after a retriable crash (it then joins again); until then nothing is served.
     options.log('error', 'ownership group: consumer crashed', { error: payload.error?.message, restart: payload.restart });
     events.rebalancing();
+    if (!payload.restart) events.failed(payload.error?.message ?? 'the ownership consumer crashed');
   });
 }
 

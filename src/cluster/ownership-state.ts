@@ -38,6 +38,11 @@ export class OwnershipState {
     return this.current;
   }
 
+  /** Whether `round` is still the latest assignment (a claim for an older one is pointless). */
+  isCurrent(round: number): boolean {
+    return round === this.round && this.current !== 'stopped';
+  }
+
   /** The group is rebalancing: nothing is served until the next assignment is claimed. */
   rebalancing(): void {
     if (this.current === 'stopped') return;

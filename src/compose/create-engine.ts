@@ -14,6 +14,7 @@ import type { FenceSource } from '../actors/schedule-messages';
 import { ClusterEngine } from '../cluster/cluster-engine';
 import { ClusterNode } from '../cluster/cluster-node';
 import { EngineForwarder } from '../cluster/engine-forwarder';
+import { joinOwnershipGroup } from '../cluster/kafka-membership';
 import { DB_TIMEOUTS } from '../persistence/database';
 
 export interface EngineDeps {
@@ -97,14 +98,21 @@ function clusterEngine(deps: EngineDeps, cluster: ClusterConfig): ClusterEngine 
     selfUrl: cluster.advertiseUrl,
     incarnation: randomUUID(),
     partitions: cluster.partitions,
-    membership: {
-      brokers: config.kafkaBrokers,
-      clientId: `ovation-owner-${new URL(cluster.advertiseUrl).host}`,
-      groupId: cluster.groupId,
-      topic: cluster.topic,
-      sessionTimeoutMs: cluster.sessionTimeoutMs,
-      heartbeatIntervalMs: cluster.heartbeatIntervalMs,
-    },
+    session: cluster,
+    join: (events) =>
+      joinOwnershipGroup(
+        {
+          brokers: config.kafkaBrokers,
+          clientId: `ovation-owner-${new URL(cluster.advertiseUrl).host}`,
+          groupId: cluster.groupId,
+          topic: cluster.topic,
+          partitions: cluster.partitions,
+          sessionTimeoutMs: cluster.sessionTimeoutMs,
+          heartbeatIntervalMs: cluster.heartbeatIntervalMs,
+          log,
+        },
+        events,
+      ),
     directoryRefreshMs: 1_000,
     actors: {
       releaseSchedules: (matches) => local!.releaseSchedules(matches),
@@ -116,7 +124,7 @@ function clusterEngine(deps: EngineDeps, cluster: ClusterConfig): ClusterEngine 
   local = actorEngine(deps, node);
   metrics.cluster.observeNode(() => {
     const { state, ownedPartitions, leaseLive } = node.status().self;
-    return { state, ownedPartitions: ownedPartitions.length, leaseLive };
+    return { state, ownedPartitions: ownedPartitions.length, leaseLive, partitions: cluster.partitions };
   });
   const forwarder = new EngineForwarder({
     selfUrl: cluster.advertiseUrl,

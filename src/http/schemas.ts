@@ -271,6 +271,7 @@ export const ClusterResponse = Type.Object({
       generation: Type.Union([Type.Integer(), Type.Null()]),
       leaseLive: Type.Boolean({ description: 'A heartbeat succeeded within the session timeout: this member may serve' }),
       ownedPartitions: Type.Array(Type.Integer()),
+      failure: Type.Union([Type.String(), Type.Null()], { description: 'Why this member left the ownership group for good (it is then not ready)' }),
     }),
   ),
   partitions: Type.Optional(Type.Integer({ description: 'CLUSTER_PARTITIONS' })),

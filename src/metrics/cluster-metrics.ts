@@ -11,14 +11,22 @@ export interface ClusterMetrics {
   ownershipChanged(gained: number, lost: number): void;
   forwarded(op: ForwardedOp, outcome: string, seconds: number): void;
   /** Read at each scrape: what this member owns and in which state it is. */
-  observeNode(read: () => { state: NodeState; ownedPartitions: number; leaseLive: boolean }): void;
+  observeNode(read: () => NodeReading): void;
+}
+
+interface NodeReading {
+  state: NodeState;
+  ownedPartitions: number;
+  leaseLive: boolean;
+  /** CLUSTER_PARTITIONS: what the sum of owned partitions over the members should be. */
+  partitions: number;
 }
 
 const STATES: readonly (NodeState | 'single')[] = ['single', 'joining', 'rebalancing', 'serving', 'stopped'];
 
 export function registerClusterMetrics(registry: Registry): ClusterMetrics {
   const registers = [registry];
-  let read: (() => { state: NodeState; ownedPartitions: number; leaseLive: boolean }) | undefined;
+  let read: (() => NodeReading) | undefined;
   const rebalances = new Counter({
     name: 'ovation_cluster_rebalances_total',
     help: 'Assignments of the ownership group this member received (each follows a rebalance)',
@@ -32,7 +40,7 @@ export function registerClusterMetrics(registry: Registry): ClusterMetrics {
   });
   const forwards = new Histogram({
     name: 'ovation_cluster_forward_seconds',
-    help: 'Engine calls forwarded to the owning member, by op and outcome (ok, not_owner, unavailable, outcome_unknown, error)',
+    help: 'Engine calls forwarded to the owning member, by op and outcome (ok, not_owner, unreachable, unavailable, outcome_unknown, error)',
     labelNames: ['op', 'outcome'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers,
@@ -44,6 +52,14 @@ export function registerClusterMetrics(registry: Registry): ClusterMetrics {
     collect() {
       const node = read?.();
       this.set(node && node.state === 'serving' && node.leaseLive ? node.ownedPartitions : 0);
+    },
+  });
+  new Gauge({
+    name: 'ovation_cluster_partitions',
+    help: 'CLUSTER_PARTITIONS of this member\'s cluster: the sum of ovation_cluster_owned_partitions over the members when every partition is served (0 on a single instance)',
+    registers,
+    collect() {
+      this.set(read?.().partitions ?? 0);
     },
   });
   new Gauge({

@@ -4,13 +4,17 @@
  * - `docker-compose config` accepts docker/compose.yml (the Debian package, installed by
  *   scripts/ensure-tools.sh when missing), with health-gated start-up and named volumes;
  * - every variable the compose file and the Dockerfile give the app is one src/config.ts reads,
- *   and the values pass loadConfig; every host name in them is a compose service;
+ *   and the values pass loadConfig — as the entrypoint leaves them, in cluster mode (the default:
+ *   each replica advertises its own address) and in single-instance mode; every host name in
+ *   them is a compose service;
+ * - the load balancer (nginx) fronts the service `app` from a config file in the repository, and
+ *   retries another replica on connection errors only;
  * - the Dockerfile's runtime stage runs as a non-root user with a HEALTHCHECK, its COPY sources
  *   exist, and both health checks (app, gateway simulator) pass against the real thing;
  * - every metric named by the Prometheus alerts and the Grafana dashboard is one /metrics exports.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -25,15 +29,22 @@ const DOCKER = path.join(ROOT, 'docker');
 const read = (relative: string): string => readFileSync(path.join(ROOT, relative), 'utf8');
 
 /** What the brief and the README promise the app is given. */
-const APP_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'PAYMENT_GATEWAY_URL', 'ADMIN_API_KEY', 'HOST', 'PORT', 'LOG_LEVEL'];
-const EXPECTED_SERVICES = ['app', 'gateway-sim', 'postgres', 'redis', 'kafka', 'prometheus', 'grafana'];
+const APP_VARIABLES = [
+  'DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'PAYMENT_GATEWAY_URL', 'ADMIN_API_KEY', 'HOST', 'PORT', 'LOG_LEVEL',
+  'CLUSTER_ADVERTISE_URL', 'CLUSTER_SECRET', 'CLUSTER_PARTITIONS',
+];
+const EXPECTED_SERVICES = ['app', 'lb', 'gateway-sim', 'postgres', 'redis', 'kafka', 'prometheus', 'grafana'];
+/** Where the compose file mounts the load balancer's config (the nginx image includes conf.d/*.conf in http {}). */
+const LB_CONFIG_TARGET = '/etc/nginx/conf.d/default.conf';
 
 // ---- the little of the compose, Dockerfile, Prometheus and Grafana formats these tests read ----
 
 interface ComposeService {
   image?: string;
   build?: string | { context?: string; dockerfile?: string };
+  entrypoint?: string | string[];
   command?: string | string[];
+  deploy?: { replicas?: number };
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: Array<string | number | { target?: number | string; published?: number | string }>;
   depends_on?: string[] | Record<string, { condition?: string }>;
@@ -180,10 +191,18 @@ function dashboardPanels(panels: DashboardPanel[] = []): DashboardPanel[] {
   return panels.flatMap((panel) => [panel, ...dashboardPanels(panel.panels)]);
 }
 
+/** Every provisioned dashboard (docker/grafana/dashboards/*.json), by file name. */
+function dashboards(): Array<{ file: string; panels: DashboardPanel[] }> {
+  return readdirSync(path.join(DOCKER, 'grafana/dashboards'))
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({ file, panels: dashboardPanels((JSON.parse(read(`docker/grafana/dashboards/${file}`)) as { panels?: DashboardPanel[] }).panels) }));
+}
+
 function dashboardExpressions(): Array<{ where: string; expr: string }> {
-  const dashboard = JSON.parse(read('docker/grafana/dashboards/ovation.json')) as { panels?: DashboardPanel[] };
-  return dashboardPanels(dashboard.panels).flatMap((panel) =>
-    (panel.targets ?? []).flatMap((target) => (target.expr === undefined ? [] : [{ where: `dashboard "${panel.title}"`, expr: target.expr }])),
+  return dashboards().flatMap(({ file, panels }) =>
+    panels.flatMap((panel) =>
+      (panel.targets ?? []).flatMap((target) => (target.expr === undefined ? [] : [{ where: `dashboard ${file} "${panel.title}"`, expr: target.expr }])),
+    ),
   );
 }
 
@@ -194,6 +213,31 @@ interface RuleFile {
 function alertExpressions(): Array<{ where: string; expr: string }> {
   const rules = parse(read('docker/prometheus/alerts.yml')) as RuleFile;
   return rules.groups.flatMap((group) => group.rules.map((rule) => ({ where: `rule ${rule.alert ?? rule.record}`, expr: rule.expr })));
+}
+
+/** A compose string as the container sees it: `$$` is compose's escape for a literal `$`. */
+const unescapeCompose = (value: string): string => value.replace(/\$\$/g, '$');
+
+/**
+ * The environment the app process really starts with: the service's entrypoint run as in the
+ * container, with the command replaced by `env -0` (so whatever the entrypoint exports or
+ * rewrites, CLUSTER_ADVERTISE_URL above all, is what is checked).
+ */
+async function startupEnvironment(svc: ComposeService): Promise<Record<string, string>> {
+  const entrypoint = typeof svc.entrypoint === 'string' ? ['sh', '-c', svc.entrypoint] : svc.entrypoint ?? [];
+  if (entrypoint.length === 0) return Object.fromEntries(Object.entries(environment(svc)).filter((e): e is [string, string] => e[1] !== undefined));
+  const [program = '', ...args] = entrypoint.map(unescapeCompose);
+  const given = Object.fromEntries(Object.entries(environment(svc)).filter((e): e is [string, string] => e[1] !== undefined));
+  const { stdout } = await execFileAsync(program, [...args, 'env', '-0'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...given },
+    timeout: 10_000,
+  });
+  return Object.fromEntries(
+    stdout
+      .split('\0')
+      .filter((entry) => entry.includes('='))
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
 }
 
 /** Runs a health check's exec-form command (`["CMD", ...]`) with extra environment; its exit code. */
@@ -218,17 +262,23 @@ function dockerHealthcheckArgv(instruction: DockerInstruction): string[] {
 
 describe('docker/compose.yml through docker-compose config', () => {
   let normalized: ComposeFile;
+  /** As documented for one instance: APP_REPLICAS=1 CLUSTER_ADVERTISE_URL= docker compose … up */
+  let single: ComposeFile;
 
   beforeAll(async () => {
     // CI starts from a fresh machine: the Debian package takes ~10 s to install (apt-get update included).
     await execFileAsync('bash', [path.join(ROOT, 'scripts/ensure-tools.sh'), 'docker-compose'], { cwd: ROOT, timeout: 170_000 });
     // A bare environment, so the shell's ADMIN_API_KEY, LOG_LEVEL, … cannot change what is checked.
-    const { stdout } = await execFileAsync('docker-compose', ['-f', path.join(DOCKER, 'compose.yml'), 'config'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8' },
-      timeout: 60_000,
-    });
-    normalized = parse(stdout) as ComposeFile;
+    const config = async (extra: Record<string, string>) => {
+      const { stdout } = await execFileAsync('docker-compose', ['-f', path.join(DOCKER, 'compose.yml'), 'config'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', ...extra },
+        timeout: 60_000,
+      });
+      return parse(stdout) as ComposeFile;
+    };
+    normalized = await config({});
+    single = await config({ APP_REPLICAS: '1', CLUSTER_ADVERTISE_URL: '' });
   }, 180_000);
 
   it('when the compose file is normalized, then it is valid and has every service', () => {
@@ -276,19 +326,78 @@ describe('docker/compose.yml through docker-compose config', () => {
     expect(redisCommand).toEqual(expect.arrayContaining(['--appendonly', 'no', '--save', '']));
   });
 
-  it('when the app is scaled (--scale app=3), then it has no single fixed host port', () => {
+  it('when the app is scaled (3 replicas by default, --scale app=N), then it has no single fixed host port', () => {
+    expect(service(normalized, 'app').deploy?.replicas).toBe(3);
+    expect(service(single, 'app').deploy?.replicas).toBe(1);
     const ports = portMappings(service(normalized, 'app'));
     expect(ports.length).toBeGreaterThan(0);
     for (const { published } of ports) {
       // unpublished (a random host port) or a range: one free port per replica
       expect(published === undefined || /^\d+-\d+$/.test(published)).toBe(true);
     }
+    // …and none of them is the load balancer's.
+    const lbPorts = portMappings(service(normalized, 'lb')).map((p) => Number(p.published));
+    for (const { published } of ports) {
+      const [from = 0, to = from] = (published ?? '').split('-').map(Number);
+      for (const port of lbPorts) expect({ published, clashesWithLb: port >= from && port <= to }).toEqual({ published, clashesWithLb: false });
+    }
   });
 
-  it('when the app is configured, then its values pass loadConfig and its host names are compose services', () => {
+  it('when the replicas start, then each advertises its own address to the others, with a shared secret, in cluster mode', async () => {
+    const app = service(normalized, 'app');
+    expect(environment(app).CLUSTER_ADVERTISE_URL).toBe('auto'); // the same for every replica, replaced at start
+    const env = await startupEnvironment(app);
+    const config = loadConfig(env);
+    expect(config.engine).toBe('actor');
+    expect(config.cluster).toEqual(expect.objectContaining({ partitions: 48 }));
+    expect(config.cluster!.secret.length).toBeGreaterThanOrEqual(16);
+    // This machine's address as `hostname -i` gives it, as the container's would be: not a shared name.
+    const advertised = new URL(config.cluster!.advertiseUrl);
+    expect(advertised.protocol).toBe('http:');
+    expect(advertised.hostname).toMatch(/^[\d.]+$|^\[[\da-f:]+\]$/i);
+    expect(Number(advertised.port || 80)).toBe(config.port);
+    // The process the entrypoint ends with is the service's command (and keeps the other variables).
+    expect(service(normalized, 'app').command).toEqual(['node', 'dist/src/main.js']);
+    expect(env.DATABASE_URL).toBe(environment(app).DATABASE_URL);
+  });
+
+  it('when the documented single-instance override is used, then the app starts in single-instance mode', async () => {
+    const app = service(single, 'app');
+    const env = await startupEnvironment(app);
+    expect(loadConfig(env).cluster).toBeUndefined();
+  });
+
+  it('when clients reach the app, then nginx round-robins over the replicas and retries another only when one cannot be reached', () => {
+    const lb = service(normalized, 'lb');
+    expect(dependencies(lb)).toEqual({ app: 'service_healthy' });
+    expect(portMappings(lb)).toEqual([{ published: '3000', target: '80' }]);
+    const mount = bindMounts(lb, DOCKER).find((m) => m.target === LB_CONFIG_TARGET);
+    expect(mount).toBeDefined();
+    expect(mount!.source.startsWith(DOCKER + path.sep)).toBe(true);
+    const nginx = readFileSync(mount!.source, 'utf8').replace(/#.*$/gm, '');
+    const appPort = loadConfig(environment(service(single, 'app'))).port;
+    // The upstream is the compose service `app` (every replica's address, re-resolved), on the port the app listens on.
+    expect(nginx).toMatch(new RegExp(`upstream\\s+(\\w+)\\s*\\{[^}]*\\bserver\\s+app:${appPort}\\b[^;]*\\bresolve\\b`));
+    const upstreamName = /upstream\s+(\w+)/.exec(nginx)?.[1];
+    expect(nginx).toMatch(new RegExp(`proxy_pass\\s+http://${upstreamName};`));
+    expect(nginx).toMatch(/^\s*resolver\s+127\.0\.0\.11\b/m); // Docker's embedded DNS
+    expect(nginx).toMatch(/^\s*listen\s+80;/m);
+    // Round-robin: no other balancing method, no sticky routing (any member forwards to the owner).
+    expect(nginx).not.toMatch(/\b(ip_hash|hash|least_conn|random|sticky)\b/);
+    // Retries: on connection errors only — never on timeout or an HTTP status, never for a POST already sent.
+    const retries = [...nginx.matchAll(/^\s*proxy_next_upstream\s+([^;]+);/gm)].map((m) => m[1]!.trim());
+    expect(retries).toEqual(['error']);
+    // The members' internal hop is not reachable through the public port.
+    expect(nginx).toMatch(/location\s+\/internal\/\s*\{\s*deny\s+all;\s*\}/);
+    // `resolve` in an upstream needs nginx 1.27.3 or newer (1.28 is the first stable line with it).
+    const [, major = '0', minor = '0'] = /^nginx:(\d+)\.(\d+)/.exec(lb.image ?? '') ?? [];
+    expect(Number(major) * 1000 + Number(minor)).toBeGreaterThanOrEqual(1028);
+  });
+
+  it('when the app is configured, then its values pass loadConfig and its host names are compose services', async () => {
     const env = environment(service(normalized, 'app'));
     expect(Object.keys(env)).toEqual(expect.arrayContaining(APP_VARIABLES));
-    const config = loadConfig(env);
+    const config = loadConfig(await startupEnvironment(service(normalized, 'app')));
     const services = Object.keys(normalized.services);
     const hosts = [
       new URL(config.databaseUrl ?? '').hostname,
@@ -485,22 +594,30 @@ describe('metrics named by the Prometheus alerts and the Grafana dashboard', () 
       'ovation_holds_expired_total', 'ovation_queue_waiting', 'ovation_queue_active', 'ovation_queue_admitted_total',
       'ovation_outbox_pending', 'ovation_outbox_oldest_age_seconds', 'ovation_breaker_state', 'ovation_payment_seconds',
       'ovation_payment_failures_total', 'ovation_pg_pool_waiting', 'ovation_redis_errors_total', 'http_request_duration_seconds',
+      // Scale-out (issue 13): registered on every instance, so one set of alerts and panels serves both modes.
+      'ovation_cluster_rebalances_total', 'ovation_cluster_ownership_changes_total', 'ovation_cluster_forward_seconds',
+      'ovation_cluster_owned_partitions', 'ovation_cluster_member_state',
     ];
     expect(required.filter((name) => familyOf(name, families) === undefined)).toEqual([]);
     // Figures without a per-schedule label have a sample from the first scrape on.
     const sampled = ['ovation_actors_live 0', 'ovation_holds_active 0', 'ovation_holds_expired_total 0', 'ovation_snapshot_age_seconds 0',
       'ovation_actor_mailbox_depth_max 0', 'ovation_outbox_pending 0', 'ovation_pg_pool_waiting 0', 'ovation_journal_commit_seconds_count 0',
       'ovation_redis_errors_total{source="command"} 0', 'ovation_payment_seconds_count{outcome="CONFIRMED"} 0',
-      'ovation_actor_processing_seconds_count{command="Hold"} 0', 'ovation_queue_max_active 1000'];
+      'ovation_actor_processing_seconds_count{command="Hold"} 0', 'ovation_queue_max_active 1000',
+      // A single instance says so (the cluster alerts match only joining|rebalancing|serving), owns and forwards nothing.
+      'ovation_cluster_member_state{state="single"} 1', 'ovation_cluster_member_state{state="serving"} 0',
+      'ovation_cluster_owned_partitions 0', 'ovation_cluster_rebalances_total 0', 'ovation_cluster_ownership_changes_total{change="lost"} 0'];
     expect(sampled.filter((line) => !exposition.split('\n').includes(line))).toEqual([]);
   });
 
   it('when the dashboard queries Prometheus, then it names the provisioned data source', () => {
     const provisioned = parse(read('docker/grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ uid: string; url: string }> };
     const uids = provisioned.datasources.map((d) => d.uid);
-    const dashboard = JSON.parse(read('docker/grafana/dashboards/ovation.json')) as { panels?: DashboardPanel[] };
-    for (const panel of dashboardPanels(dashboard.panels)) {
-      for (const target of panel.targets ?? []) expect(uids).toContain(target.datasource?.uid);
+    expect(dashboards().map((d) => d.file)).toContain('ovation.json');
+    for (const { panels } of dashboards()) {
+      for (const panel of panels) {
+        for (const target of panel.targets ?? []) expect(uids).toContain(target.datasource?.uid);
+      }
     }
     expect(provisioned.datasources.map((d) => new URL(d.url).hostname)).toEqual(['prometheus']);
   });

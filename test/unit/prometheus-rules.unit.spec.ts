@@ -1,15 +1,17 @@
 /**
- * The alert rules as Prometheus itself reads them: `promtool check rules` accepts the file,
+ * The alert rules as Prometheus itself reads them: `promtool check rules` accepts the file (and
+ * `promtool check config` the scrape configuration that loads it, and every Grafana dashboard
+ * query parses as PromQL),
  * `promtool test rules` runs docker/prometheus/alerts.test.yml (each alert firing on trouble and
  * silent otherwise), every alert has such a test, and every alert has its section in
  * docs/runbook.md. promtool comes from Debian's `prometheus` package (scripts/ensure-tools.sh).
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -42,6 +44,29 @@ describe('docker/prometheus/alerts.yml', () => {
   it('when promtool checks the rules, then every rule is valid', async () => {
     const { code, output } = await promtool('check', 'rules', 'alerts.yml');
     expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining(`SUCCESS: ${alerts.length} rules found`) });
+  });
+
+  it('when promtool checks prometheus.yml (the compose scrape config, every replica by DNS), then it is valid and loads these rules', async () => {
+    const { code, output } = await promtool('check', 'config', 'prometheus.yml');
+    expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining(`SUCCESS: ${alerts.length} rules found`) });
+    expect(output).toMatch(/SUCCESS: prometheus\.yml is valid prometheus config file syntax/);
+  });
+
+  it('when a Grafana dashboard queries Prometheus, then every query is valid PromQL (promtool parses it as a recording rule)', async () => {
+    interface Panel { title?: string; targets?: { expr?: string }[]; panels?: Panel[] }
+    const flatten = (panels: Panel[] = []): Panel[] => panels.flatMap((panel) => [panel, ...flatten(panel.panels)]);
+    const dir = path.join(ROOT, 'docker/grafana/dashboards');
+    const expressions = readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .flatMap((name) => flatten((JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as { panels?: Panel[] }).panels))
+      .flatMap((panel) => (panel.targets ?? []).flatMap((target) => (target.expr === undefined ? [] : [target.expr])));
+    expect(expressions.length).toBeGreaterThan(40);
+    // Grafana's own variable: any range will do for parsing.
+    const rules = expressions.map((expr, i) => ({ record: `dashboard:query_${i}`, expr: expr.replaceAll('$__rate_interval', '1m') }));
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ovation-dashboard-')), 'queries.yml');
+    writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules }] }));
+    const { code, output } = await promtool('check', 'rules', file);
+    expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining(`SUCCESS: ${rules.length} rules found`) });
   });
 
   it('when promtool runs alerts.test.yml, then every case passes', async () => {
