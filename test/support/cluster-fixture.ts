@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { DEFAULT_LOG_DIR, startLocalCluster, type LocalCluster } from '../../scripts/cluster/local-cluster';
 import { SHARED_KAFKA_BROKERS } from './kafka-broker';
@@ -38,6 +39,21 @@ async function clearOldRuns(): Promise<void> {
       if (Date.now() - mtimeMs > KEEP_LOGS_MS) await rm(dir, { recursive: true, force: true });
     }),
   );
+}
+
+/** The shared broker keeps no test's topics (12 partitions each would pile up run after run). */
+async function deleteTopics(topics: string[]): Promise<void> {
+  const admin = new Kafka({ clientId: 'ovation-test-cleanup', brokers: SHARED_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const ours = topics.filter((topic) => existing.has(topic));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 10_000 });
+  } catch {
+    // Housekeeping only: a topic left behind harms no other test.
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 export async function startClusterFixture(name: string, extraEnv: Record<string, string> = {}): Promise<ClusterFixture> {
@@ -79,6 +95,7 @@ export async function startClusterFixture(name: string, extraEnv: Record<string,
       await cluster.stop();
       await db.end();
       await database.drop();
+      await deleteTopics([env.CLUSTER_TOPIC!, env.KAFKA_TOPIC_CONFIRMED!]);
     },
   };
 }
