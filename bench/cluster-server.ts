@@ -12,7 +12,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../scripts/cluster/local-cluster';
 import { processCpuSeconds } from './proc-stats';
-import { deleteKeys, dropDatabase, StartError, TMP_DIR, type ServerExit } from './server-process';
+import { execFileSync } from 'node:child_process';
+import { deleteKeys, dropDatabase, REPO_ROOT, StartError, TMP_DIR, type ServerExit } from './server-process';
+
+const LOCAL_KAFKA = '127.0.0.1:9092';
 
 export const CLUSTER_ENGINE = /^actor-x([1-9])$/;
 
@@ -72,7 +75,9 @@ export class ClusterServer {
     await dropDatabase(options.databaseBaseUrl, name);
     const keyPrefix = `bench:${options.runId}:${options.label}:x${options.instances}:`;
     const topic = `bench.ownership.${options.runId}.${options.label}.x${options.instances}`;
-    const kafkaBrokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+    const kafkaBrokers = process.env.KAFKA_BROKERS ?? LOCAL_KAFKA;
+    // The local broker of `npm run services:up`, started when it is not running (idempotent).
+    if (kafkaBrokers === LOCAL_KAFKA) execFileSync('bash', [join(REPO_ROOT, 'scripts', 'kafka.sh'), 'start'], { stdio: 'ignore', timeout: 120_000 });
     const logDir = join(TMP_DIR, `${options.runId}-${options.label}-x${options.instances}`);
     try {
       const cluster = await startLocalCluster({
