@@ -192,7 +192,7 @@ export class JournalWriter {
     const client = await this.db.connect();
     let committing = false;
     try {
-      // The fence rides with BEGIN (one round trip); its FOR SHARE lock lasts to COMMIT. A new
+      // The fence rides with BEGIN (one round trip); its shared lock lasts to COMMIT. A new
       // owner's claim waits for that lock, so a process paused mid-transaction must not hold it
       // for the pool's 60 s: the server ends the transaction after 2 s idle (it is ms long).
       await client.query(this.fence ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${FENCED_IDLE_IN_TRANSACTION_MS}; ${fenceCheckSql(this.fence)}` : 'BEGIN');

@@ -29,8 +29,9 @@ export function isFencedError(error: unknown): boolean {
 
 /**
  * A partition this incarnation already holds keeps its epoch (its live actors stay valid); any
- * other owner's partition gets epoch + 1, which fences whoever had it. The UPDATE waits for the
- * commits that hold the row FOR SHARE, so none of them lands after the claim.
+ * other owner's partition gets epoch + 1, which fences whoever had it. It runs holding the
+ * partitions' fence locks exclusively (see migration 007), so it waits for the commits that
+ * passed their check, and none of them lands after the claim.
  */
 const CLAIM = `
 INSERT INTO partition_owners AS po (partition, epoch, owner_url, incarnation, generation, claimed_at)
@@ -48,8 +49,19 @@ export async function claimPartitions(
 ): Promise<Map<number, number>> {
   if (partitions.length === 0) return new Map();
   const sorted = [...partitions].sort((a, b) => a - b); // one lock order: two claimers never deadlock
-  const { rows } = await db.query<{ partition: number; epoch: string }>(CLAIM, [sorted, self.url, self.incarnation, self.generation]);
-  return new Map(rows.map((row) => [row.partition, Number(row.epoch)]));
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(79, p) FROM unnest($1::int[]) AS p ORDER BY p', [sorted]);
+    const { rows } = await client.query<{ partition: number; epoch: string }>(CLAIM, [sorted, self.url, self.incarnation, self.generation]);
+    await client.query('COMMIT');
+    client.release();
+    return new Map(rows.map((row) => [row.partition, Number(row.epoch)]));
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release(true);
+    throw error;
+  }
 }
 
 export async function readPartitionOwners(db: Pool): Promise<PartitionOwner[]> {
