@@ -23,9 +23,9 @@ export const ENGINES: readonly EngineName[] = ['actor', 'lock', 'sql'];
  */
 export const KNOWN_ENGINES: readonly EngineName[] = [...ENGINES, 'actor-embedded'];
 
-/** The server's RESERVATION_ENGINE for an engine label. */
+/** The server's RESERVATION_ENGINE for an engine label (`actor-embedded`, and the clusters `actor-x<n>`, run the actor engine). */
 export function reservationEngine(engine: EngineName): 'actor' | 'lock' | 'sql' {
-  return engine === 'actor-embedded' ? 'actor' : engine;
+  return engine === 'actor-embedded' || /^actor-x\d$/.test(engine) ? 'actor' : engine;
 }
 
 export function isEmbedded(engine: EngineName): boolean {
