@@ -5,7 +5,7 @@
  * their holds expire on time. It is the engine's FenceSource, and answers "who owns this schedule".
  */
 import type { Pool } from 'pg';
-import { claimPartitions, type Fence } from '../persistence/partition-owners-store';
+import { claimPartitions, type Fence, type PartitionOwner } from '../persistence/partition-owners-store';
 import type { FenceSource } from '../actors/schedule-messages';
 import { NotOwnerError } from './engine-wire';
 import type { Membership, MembershipEvents } from './kafka-membership';
@@ -52,6 +52,8 @@ export interface ClusterStatus {
   };
   partitions: number;
   rebalances: number;
+  /** The members as the partition map knows them (each with the partitions it claimed), this one included. */
+  members: { url: string; partitions: number[] }[];
   owners: { partition: number; ownerUrl: string; epoch: number; generation: number | null; claimedAt: string }[];
   ownersReadAt: string | null;
 }
@@ -149,6 +151,7 @@ export class ClusterNode implements FenceSource {
       },
       partitions: this.options.partitions,
       rebalances: ownership.rebalances,
+      members: membersOf(this.options.selfUrl, directory.all()),
       owners: directory.all().map((owner) => ({
         partition: owner.partition,
         ownerUrl: owner.ownerUrl,
@@ -208,4 +211,15 @@ export class ClusterNode implements FenceSource {
       }
     }
   }
+}
+
+/** Members by URL with the partitions the map gives them; this member is listed even when it owns none. */
+function membersOf(selfUrl: string, owners: PartitionOwner[]): { url: string; partitions: number[] }[] {
+  const byUrl = new Map<string, number[]>([[selfUrl, []]]);
+  for (const owner of owners) {
+    const partitions = byUrl.get(owner.ownerUrl) ?? [];
+    partitions.push(owner.partition);
+    byUrl.set(owner.ownerUrl, partitions);
+  }
+  return [...byUrl].map(([url, partitions]) => ({ url, partitions: partitions.sort((a, b) => a - b) })).sort((a, b) => a.url.localeCompare(b.url));
 }

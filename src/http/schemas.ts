@@ -276,6 +276,11 @@ export const ClusterResponse = Type.Object({
   ),
   partitions: Type.Optional(Type.Integer({ description: 'CLUSTER_PARTITIONS' })),
   rebalances: Type.Optional(Type.Integer({ description: 'Assignments this member received' })),
+  members: Type.Optional(
+    Type.Array(Type.Object({ url: Type.String(), partitions: Type.Array(Type.Integer()) }), {
+      description: 'Members as the partition map knows them, with the partitions each claimed (a member gone a moment ago stays until its partitions are claimed again)',
+    }),
+  ),
   owners: Type.Optional(Type.Array(PartitionOwnerSchema, { description: 'partition_owners as last read (every second)' })),
   ownersReadAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
   ownedActors: Type.Optional(Type.Array(Type.Object({ scheduleId: Uuid, partition: Type.Integer() }))),

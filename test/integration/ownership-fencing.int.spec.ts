@@ -133,6 +133,11 @@ describe('ownership fencing (real PostgreSQL)', () => {
     const epochs = await db.query('SELECT partition, epoch, owner_url FROM partition_owners ORDER BY partition');
     expect(epochs.rows.every((row) => row.owner_url === next.url && Number(row.epoch) === 2)).toBe(true);
     expect(old.node.serves(scheduleId)).toBe(true); // it still believes it owns the schedule…
+    await old.node.directory.refresh();
+    expect(old.node.status().members).toEqual([
+      { url: old.url, partitions: [] }, // the map says it owns nothing any more
+      { url: next.url, partitions: ALL },
+    ]);
 
     const stale = holdRequest(scheduleId, [2]);
     const refused = await old.engine.hold(stale).then(
