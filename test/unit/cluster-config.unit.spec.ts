@@ -34,6 +34,12 @@ describe('cluster configuration', () => {
     });
   });
 
+  it('keeps one journal commit in flight per member unless told otherwise (members × in-flight commits reach PostgreSQL)', () => {
+    expect(loadConfig(REAL_SERVICES).actor.journalCommitsInFlight).toBe(4);
+    expect(loadConfig(MEMBER).actor.journalCommitsInFlight).toBe(1);
+    expect(loadConfig({ ...MEMBER, JOURNAL_COMMITS_IN_FLIGHT: '3' }).actor.journalCommitsInFlight).toBe(3);
+  });
+
   it.each([
     ['DATABASE_URL', { ...MEMBER, DATABASE_URL: '' }],
     ['REDIS_URL', { ...MEMBER, REDIS_URL: '' }],
