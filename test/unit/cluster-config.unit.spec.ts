@@ -34,8 +34,8 @@ describe('cluster configuration', () => {
     });
   });
 
-  it('keeps one journal commit in flight per member unless told otherwise (members × in-flight commits reach PostgreSQL)', () => {
-    expect(loadConfig(REAL_SERVICES).actor.journalCommitsInFlight).toBe(4);
+  it('keeps one journal commit in flight per instance unless told otherwise (members × in-flight commits reach PostgreSQL)', () => {
+    expect(loadConfig(REAL_SERVICES).actor.journalCommitsInFlight).toBe(1);
     expect(loadConfig(MEMBER).actor.journalCommitsInFlight).toBe(1);
     expect(loadConfig({ ...MEMBER, JOURNAL_COMMITS_IN_FLIGHT: '3' }).actor.journalCommitsInFlight).toBe(3);
   });
