@@ -146,7 +146,11 @@ format_storage() {
   # A cluster id is a random 16-byte UUID in URL-safe base64 without padding (what
   # `StorageTool random-uuid` prints); made here to spare a JVM start.
   local cluster_id
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  # A base64 id may start with '-', which the tool's argument parser takes for an option: draw again.
+  cluster_id=-
+  while [[ $cluster_id == -* ]]; do
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  done
   "${JAVA[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$DATA_DIR/server.properties" \
     --ignore-formatted >>"$OUT_LOG" 2>&1 || { tail -n 30 "$OUT_LOG" >&2; return 1; }
 }

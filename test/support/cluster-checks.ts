@@ -92,7 +92,15 @@ export async function journalDoubleHolds(db: Pool, scheduleId: string): Promise<
 
 /** Seats whose status in the seat map `url` serves differs from the database (HELD, SOLD or AVAILABLE). */
 export async function seatMapMismatches(url: string, db: Pool, scheduleId: string): Promise<string[]> {
-  const map = await call(`${url}/v1/schedules/${scheduleId}/seats`, 'GET');
+  // A 503 is the honest "not now" of a member that is rebalancing (a resumed or restarted member
+  // rejoining moves partitions again): ask again for up to 10 s, as a client would. What is
+  // checked is the map once it is answered.
+  const deadline = Date.now() + 10_000;
+  let map = await call(`${url}/v1/schedules/${scheduleId}/seats`, 'GET');
+  while (map.status === 503 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    map = await call(`${url}/v1/schedules/${scheduleId}/seats`, 'GET');
+  }
   if (map.status !== 200) return [`seat map answered ${map.status} ${JSON.stringify(map.body)}`];
   const { rows } = await db.query<{ seat: number; status: string }>(
     `SELECT seat, status FROM reservations, unnest(seat_nos) AS seat
