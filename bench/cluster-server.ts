@@ -11,7 +11,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../scripts/cluster/local-cluster';
-import { processCpuSeconds } from './proc-stats';
 import { execFileSync } from 'node:child_process';
 import { deleteKeys, dropDatabase, REPO_ROOT, StartError, TMP_DIR, type ServerExit } from './server-process';
 
@@ -57,16 +56,6 @@ export class ClusterServer {
 
   get adminUrl(): string {
     return this.databaseUrl.replace(/\/[^/]*$/, '/postgres');
-  }
-
-  cpuSeconds(): number | undefined {
-    let total = 0;
-    for (const pid of this.pids) {
-      const seconds = processCpuSeconds(pid);
-      if (seconds === undefined) return undefined;
-      total += seconds;
-    }
-    return total;
   }
 
   static async start(options: ClusterServerOptions): Promise<ClusterServer> {

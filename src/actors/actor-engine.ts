@@ -195,9 +195,7 @@ export class ActorEngine implements ReservationEngine {
   async availableSeats(scheduleId: string): Promise<number> {
     const view = this.registry.peek(scheduleId)?.actor.view;
     if (view) return view.availableSeats;
-    const available = await availableSeatsFromReservations(this.options.db, scheduleId);
-    if (available === undefined) throw new Error(`schedule ${scheduleId} does not exist`);
-    return available;
+    return availableSeatsFromReservations(this.options.db, scheduleId);
   }
 
   actors(): ActorInfo[] {

@@ -75,9 +75,7 @@ export class ClusterEngine implements ReservationEngine {
   /** The owner's memory when it is this instance; otherwise what is committed (listings never hop). */
   async availableSeats(scheduleId: string): Promise<number> {
     if (this.node.serves(scheduleId)) return this.local.availableSeats(scheduleId);
-    const available = await availableSeatsFromReservations(this.db, scheduleId);
-    if (available === undefined) throw new Error(`schedule ${scheduleId} does not exist`);
-    return available;
+    return availableSeatsFromReservations(this.db, scheduleId);
   }
 
   seatHistory(scheduleId: string, seatNo: number): Promise<SeatHistory> {

@@ -3,7 +3,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { Problem } from './problem';
 
-function sameKey(given: string, expected: string): boolean {
+/** Constant-time equality of a given secret with the expected one (admin key, cluster secret). */
+export function sameKey(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

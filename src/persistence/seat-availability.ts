@@ -13,7 +13,10 @@ SELECT s.seat_count - coalesce((
 ), 0)::int AS available
 FROM schedules s WHERE s.id = $1`;
 
-export async function availableSeatsFromReservations(db: Pool, scheduleId: string): Promise<number | undefined> {
+export async function availableSeatsFromReservations(db: Pool, scheduleId: string): Promise<number> {
   const { rows } = await db.query<{ available: number }>(AVAILABLE, [scheduleId]);
-  return rows[0]?.available;
+  const available = rows[0]?.available;
+  // Callers list schedules they just read from the catalogue: a missing one is a bug, not a 404.
+  if (available === undefined) throw new Error(`schedule ${scheduleId} does not exist`);
+  return available;
 }

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EngineForwarder } from '../../src/cluster/engine-forwarder';
-import { NotOwnerError } from '../../src/cluster/engine-wire';
+import { NotOwnerError, OwnerUnreachableError } from '../../src/cluster/engine-wire';
 
 describe('engine forwarder', () => {
   let owner: http.Server;
@@ -32,7 +32,7 @@ describe('engine forwarder', () => {
       res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
       res.end(JSON.stringify({ type: 'about:blank', title: 'busy', status: 503, code: 'SERVICE_UNAVAILABLE', detail: 'the server is shutting down' }));
     };
-    await expect(forwarder.call(ownerUrl, 'hold', { scheduleId: '00000000-0000-4000-8000-000000000000' })).rejects.toBeInstanceOf(NotOwnerError);
+    await expect(forwarder.call(ownerUrl, 'hold', { scheduleId: '00000000-0000-4000-8000-000000000000' })).rejects.toBeInstanceOf(OwnerUnreachableError);
   });
 
   it('when the owner answers something else without a wire failure, then it is an internal error', async () => {

@@ -3,18 +3,15 @@
  * shared CLUSTER_SECRET; without it the route does not exist as far as a caller can tell), and
  * GET /v1/admin/cluster, what this member knows of the cluster.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { adminKeyRequired } from '../admin-key';
+import { adminKeyRequired, sameKey } from '../admin-key';
 import { sendProblem } from '../error-handler';
 import { Problem } from '../problem';
 import { AdminKeyHeaders, ClusterQuery, ClusterResponse, ForwardedCallParams } from '../schemas';
 import type { AppServices } from '../app-services';
 import type { ClusterEngine, ForwardedArgument } from '../../cluster/cluster-engine';
-import { CLUSTER_SECRET_HEADER, FORWARDED_OPS, toWireFailure, type ForwardedOp } from '../../cluster/engine-wire';
-import { partitionOf } from '../../cluster/partitioner';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { UUID_PATTERN } from '../validation';
+import { CLUSTER_SECRET_HEADER, toWireFailure, type ForwardedOp } from '../../cluster/engine-wire';
 
 export function clusterRoutes(app: FastifyInstance, services: AppServices, cluster: ClusterEngine | undefined): void {
   const requireAdmin = adminKeyRequired(services.config.adminApiKey);
@@ -31,7 +28,7 @@ export function clusterRoutes(app: FastifyInstance, services: AppServices, clust
         scheduleId === undefined
           ? undefined
           : (() => {
-              const partition = partitionOf(scheduleId, status.partitions);
+              const partition = cluster.node.partitionOf(scheduleId);
               const owner = status.owners.find((o) => o.partition === partition);
               return { scheduleId, partition, ownerUrl: owner?.ownerUrl ?? null, epoch: owner?.epoch ?? null };
             })();
@@ -70,10 +67,7 @@ export function clusterRoutes(app: FastifyInstance, services: AppServices, clust
 
 function sameSecret(request: FastifyRequest, secret: string): boolean {
   const given = request.headers[CLUSTER_SECRET_HEADER];
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(secret);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return typeof given === 'string' && sameKey(given, secret);
 }
 
 /**
@@ -82,11 +76,12 @@ function sameSecret(request: FastifyRequest, secret: string): boolean {
  * forwarding member's own route schemas.
  */
 function forwardedArgument(op: ForwardedOp, body: unknown): ForwardedArgument {
-  if (!FORWARDED_OPS.includes(op) || typeof body !== 'object' || body === null) {
+  // The op itself was checked by the route's params schema.
+  if (typeof body !== 'object' || body === null) {
     throw new Problem('VALIDATION_FAILED', 'a forwarded call needs a JSON object');
   }
   const candidate = body as { scheduleId?: unknown; reservation?: { scheduleId?: unknown } };
   const scheduleId = op === 'hold' || op === 'seatMap' ? candidate.scheduleId : candidate.reservation?.scheduleId;
-  if (typeof scheduleId !== 'string' || !UUID.test(scheduleId)) throw new Problem('VALIDATION_FAILED', 'a forwarded call names its schedule');
+  if (typeof scheduleId !== 'string' || !UUID_PATTERN.test(scheduleId)) throw new Problem('VALIDATION_FAILED', 'a forwarded call names its schedule');
   return body as ForwardedArgument;
 }
